@@ -1,0 +1,1 @@
+"""Settings, database, clock, errors, events and ids: no business logic lives here."""

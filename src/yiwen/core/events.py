@@ -1,0 +1,68 @@
+"""In-process domain events, released only after the transaction that raised them commits.
+
+Emitters call :func:`emit` with the session they write through; listeners
+(realtime hub, later notify and analytics) subscribe by event name. A rolled
+back transaction releases nothing, so no listener ever sees a change that did
+not happen.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger("yiwen.events")
+
+_PENDING = "yiwen_pending_events"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    name: str
+    payload: dict[str, object] = field(default_factory=dict)
+
+
+Listener = Callable[[DomainEvent], None]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._listeners: dict[str, list[Listener]] = defaultdict(list)
+
+    def subscribe(self, name: str, listener: Listener) -> None:
+        """Listen to one event name, or to every event with ``"*"``."""
+        self._listeners[name].append(listener)
+
+    def clear(self) -> None:
+        self._listeners.clear()
+
+    def publish(self, event: DomainEvent) -> None:
+        for listener in [*self._listeners.get(event.name, []), *self._listeners.get("*", [])]:
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not undo a committed action
+                log.exception("event listener failed for %s", event.name)
+
+
+bus = EventBus()
+
+
+def emit(session: Session, name: str, **payload: object) -> None:
+    session.info.setdefault(_PENDING, []).append(DomainEvent(name, payload))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _release_after_commit(session: Session) -> None:
+    pending: list[DomainEvent] = session.info.pop(_PENDING, [])
+    for item in pending:
+        bus.publish(item)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,83 @@
+"""The one place where errors become HTTP responses: a JSON body with a code and a message."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from yiwen.core.errors import DomainError
+from yiwen.core.i18n import has_message, pick_language, translate
+
+log = logging.getLogger("yiwen.http")
+
+STATUS_BY_KIND = {
+    "invalid": 422,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+    "rate_limited": 429,
+}
+
+STARLETTE_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def error_response(
+    request: Request, status: int, code: str, *, params: dict[str, object] | None = None,
+    extra: dict[str, object] | None = None,
+) -> JSONResponse:
+    language = pick_language(request.headers.get("accept-language"))
+    safe_params = {k: str(v) for k, v in (params or {}).items()}
+    body: dict[str, object] = {
+        "error": {"code": code, "message": translate(code, language, **safe_params)}
+    }
+    if extra:
+        body["error"].update(extra)  # type: ignore[union-attr]
+    return JSONResponse(body, status_code=status)
+
+
+def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[str, object]]]:
+    details: list[dict[str, object]] = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        details.append({"field": ".".join(loc), "type": err.get("type", "")})
+    first = details[0]["field"] if details else ""
+    return str(first) or "body", details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        code = exc.code if has_message(exc.code) else exc.code
+        return error_response(request, STATUS_BY_KIND[exc.kind], code, params=exc.params)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return error_response(request, 400, "malformed_json")
+        field, details = _describe_validation(exc)
+        return error_response(
+            request, 422, "invalid_request", params={"detail": field}, extra={"fields": details}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = STARLETTE_CODES.get(exc.status_code)
+        if code is None:
+            detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+            code = detail if has_message(detail) else "invalid_request"
+        response = error_response(request, exc.status_code, code, params={"detail": ""})
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error")

@@ -1,0 +1,29 @@
+"""The only place that names concrete store connectors; configuration picks one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from yiwen.core.clock import Clock
+from yiwen.core.settings import Settings
+from yiwen.store.protocol import StoreConnector
+
+ConnectorFactory = Callable[[Settings, Clock], StoreConnector]
+
+
+def _demo(settings: Settings, clock: Clock) -> StoreConnector:
+    from yiwen.store.connectors.demo.connector import DemoStoreConnector
+
+    return DemoStoreConnector.from_settings(settings, clock)
+
+
+FACTORIES: dict[str, ConnectorFactory] = {"demo": _demo}
+
+
+def build_store(settings: Settings, clock: Clock) -> StoreConnector:
+    try:
+        factory = FACTORIES[settings.store_connector]
+    except KeyError:
+        known = ", ".join(sorted(FACTORIES))
+        raise ValueError(f"unknown store connector {settings.store_connector!r} (known: {known})")
+    return factory(settings, clock)

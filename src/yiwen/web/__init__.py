@@ -1,0 +1,1 @@
+"""The ASGI application: wires features' routes, errors, static files and lifespan."""

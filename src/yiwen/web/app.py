@@ -1,0 +1,56 @@
+"""The app factory. Everything the app needs is passed in or built from settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from yiwen import __version__
+from yiwen.core.clock import Clock, SystemClock
+from yiwen.core.db import Database
+from yiwen.core.settings import Settings, get_settings
+from yiwen.http.errors import install_error_handlers
+from yiwen.store.protocol import StoreConnector
+from yiwen.wiring import import_models, routers
+
+log = logging.getLogger("yiwen.web")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    database: Database | None = None,
+    store: StoreConnector | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    import_models()
+    database = database or Database(settings.resolved_database_url(), echo=settings.sql_echo)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="Yiwen 一问",
+        version=__version__,
+        description="After-sales customer service for virtual-goods shops.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.database = database
+    app.state.store = store
+    install_error_handlers(app)
+    for router in routers():
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,32 @@
+"""Where the pieces meet: every model module, the routers and the event listeners."""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import APIRouter
+
+MODEL_MODULES = (
+    "yiwen.auth.models",
+    "yiwen.customers.models",
+    "yiwen.conversations.models",
+    "yiwen.tickets.models",
+)
+
+ROUTER_MODULES = (
+    "yiwen.auth.api",
+)
+
+
+def import_models() -> None:
+    """Load every table into ``Base.metadata`` (migrations and tests need all of them)."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+
+
+def routers() -> list[APIRouter]:
+    found: list[APIRouter] = []
+    for name in ROUTER_MODULES:
+        module = importlib.import_module(name)
+        found.extend(getattr(module, "ROUTERS", [module.router]))
+    return found
