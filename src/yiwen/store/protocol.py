@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Literal, Protocol
 
 from yiwen.core.errors import Conflict, NotFound
+from yiwen.store import messages  # noqa: F401  (registers the store's error texts)
 
 OrderStatus = Literal[
     "pending_payment",  # created, no confirmed payment yet
@@ -34,7 +35,11 @@ DeliveryStatus = Literal["not_started", "processing", "delivered", "failed"]
 PushStatus = Literal["pending", "processing", "succeeded", "failed"]
 CardKeyState = Literal["unused", "used", "invalid", "expired", "unknown"]
 ActionName = Literal[
-    "resend_delivery", "repush_upstream", "refund", "issue_coupon", "freeze_account",
+    "resend_delivery",
+    "repush_upstream",
+    "refund",
+    "issue_coupon",
+    "freeze_account",
     "unfreeze_account",
 ]
 
@@ -128,8 +133,13 @@ class Order:
     def summary(self) -> OrderSummary:
         name = self.items[0].product_name if self.items else ""
         return OrderSummary(
-            order_no=self.order_no, status=self.status, amount=self.amount, product_name=name,
-            created_at=self.created_at, contact=self.contact, shop_user_id=self.shop_user_id,
+            order_no=self.order_no,
+            status=self.status,
+            amount=self.amount,
+            product_name=name,
+            created_at=self.created_at,
+            contact=self.contact,
+            shop_user_id=self.shop_user_id,
         )
 
 
@@ -211,7 +221,12 @@ class StoreConnector(Protocol):
     ) -> ActionResult: ...
 
     def issue_coupon(
-        self, *, shop_user_id: str | None, contact: str | None, amount: Decimal, reason: str,
+        self,
+        *,
+        shop_user_id: str | None,
+        contact: str | None,
+        amount: Decimal,
+        reason: str,
         idempotency_key: str,
     ) -> ActionResult: ...
 

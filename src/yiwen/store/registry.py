@@ -25,5 +25,7 @@ def build_store(settings: Settings, clock: Clock) -> StoreConnector:
         factory = FACTORIES[settings.store_connector]
     except KeyError:
         known = ", ".join(sorted(FACTORIES))
-        raise ValueError(f"unknown store connector {settings.store_connector!r} (known: {known})")
+        raise ValueError(
+            f"unknown store connector {settings.store_connector!r} (known: {known})"
+        ) from None
     return factory(settings, clock)

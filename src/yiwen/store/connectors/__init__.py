@@ -1,0 +1,1 @@
+"""Concrete store connectors; only :mod:`yiwen.store.registry` imports them."""
