@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Engine, Numeric, create_engine, event
 from sqlalchemy.engine import Dialect
@@ -61,7 +61,7 @@ class Money(TypeDecorator[Decimal]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money()}
+    type_annotation_map: ClassVar = {datetime: UTCDateTime(), Decimal: Money()}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -100,7 +100,9 @@ class Database:
         self.url = url
         self.engine = _make_engine(url, echo=echo, immediate=True)
         self.read_engine = (
-            _make_engine(url, echo=echo, immediate=False) if url.startswith("sqlite") else self.engine
+            _make_engine(url, echo=echo, immediate=False)
+            if url.startswith("sqlite")
+            else self.engine
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)

@@ -38,6 +38,10 @@ class EventBus:
         """Listen to one event name, or to every event with ``"*"``."""
         self._listeners[name].append(listener)
 
+    def unsubscribe(self, name: str, listener: Listener) -> None:
+        if listener in self._listeners.get(name, []):
+            self._listeners[name].remove(listener)
+
     def clear(self) -> None:
         self._listeners.clear()
 

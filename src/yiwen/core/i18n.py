@@ -26,8 +26,14 @@ def translate(code: str, language: Language = "zh-CN", **params: object) -> str:
     entry = _CATALOGUE.get(code)
     if entry is None:
         return code
-    text = entry[language]
-    return text.format(**params) if params else text
+    return entry[language].format_map(_Params(params))
+
+
+class _Params(dict[str, object]):
+    """Missing parameters render as empty text instead of failing the response."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def has_message(code: str) -> bool:
@@ -46,7 +52,10 @@ register_messages(
         "malformed_json": ("请求内容不是合法的 JSON", "The request body is not valid JSON"),
         "not_found": ("请求的资源不存在", "The requested resource does not exist"),
         "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
-        "internal_error": ("服务器内部错误，请稍后再试", "Internal server error, please retry later"),
+        "internal_error": (
+            "服务器内部错误，请稍后再试",
+            "Internal server error, please retry later",
+        ),
         "conflict": ("操作冲突，请刷新后重试", "Conflict, please refresh and retry"),
         "rate_limited": ("请求过于频繁，请稍后再试", "Too many requests, please slow down"),
         "payload_too_large": ("上传内容过大", "Payload too large"),

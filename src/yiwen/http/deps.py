@@ -7,6 +7,7 @@ returns and rolls back when it raises, before the response is sent
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections.abc import Callable, Iterator
 from typing import Annotated
@@ -17,6 +18,11 @@ from sqlalchemy.orm import Session
 from yiwen.auth.models import StaffUser
 from yiwen.auth.permissions import check_permission
 from yiwen.auth.service import resolve_session
+from yiwen.conversations.access import (
+    CustomerPrincipal,
+    principal_from_conversation_token,
+    principal_from_shop_token,
+)
 from yiwen.core.clock import Clock
 from yiwen.core.db import Database
 from yiwen.core.errors import ActionNotAllowed, Unauthenticated
@@ -26,6 +32,8 @@ from yiwen.store.registry import build_store
 
 SESSION_COOKIE = "yiwen_session"
 CSRF_HEADER = "x-csrf-token"
+SHOP_TOKEN_HEADER = "x-shop-token"
+CONVERSATION_TOKEN_HEADER = "x-conversation-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -96,7 +104,8 @@ def current_staff(request: Request, db: DbSession, clock: AppClock) -> StaffUser
         raise Unauthenticated("not_logged_in")
     user, staff_session = resolve_session(db, clock, token)
     if via_cookie and request.method not in SAFE_METHODS:
-        if request.headers.get(CSRF_HEADER) != staff_session.csrf_token:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), staff_session.csrf_token.encode()):
             raise ActionNotAllowed("csrf_failed")
     request.state.staff = user
     return user
@@ -113,3 +122,37 @@ def require_permission(permission: str) -> Callable[..., StaffUser]:
         return user
 
     return _check
+
+
+def _customer_principal(
+    request: Request, db: Session, clock: Clock, settings: Settings
+) -> CustomerPrincipal | None:
+    shop_token = request.headers.get(SHOP_TOKEN_HEADER)
+    if shop_token:
+        return principal_from_shop_token(
+            db, clock, settings.resolved_shop_token_secret(), shop_token
+        )
+    token = request.headers.get(CONVERSATION_TOKEN_HEADER) or bearer_token(request)
+    if token:
+        return principal_from_conversation_token(db, token)
+    return None
+
+
+def current_customer(
+    request: Request, db: DbSession, clock: AppClock, settings: AppSettings
+) -> CustomerPrincipal:
+    """The customer calling the public API, by conversation token or shop-signed token."""
+    principal = _customer_principal(request, db, clock, settings)
+    if principal is None:
+        raise Unauthenticated("customer_token_missing")
+    return principal
+
+
+def optional_customer(
+    request: Request, db: DbSession, clock: AppClock, settings: AppSettings
+) -> CustomerPrincipal | None:
+    return _customer_principal(request, db, clock, settings)
+
+
+CurrentCustomer = Annotated[CustomerPrincipal, Depends(current_customer)]
+OptionalCustomer = Annotated[CustomerPrincipal | None, Depends(optional_customer)]

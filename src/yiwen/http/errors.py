@@ -11,9 +11,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yiwen.core.errors import DomainError
-from yiwen.core.i18n import has_message, pick_language, translate
+from yiwen.core.i18n import has_message, pick_language, register_messages, translate
+from yiwen.store.protocol import StoreUnavailable
 
 log = logging.getLogger("yiwen.http")
+
+register_messages(
+    {
+        "store_unavailable": (
+            "店铺系统暂时无法连接，请稍后重试",
+            "The shop cannot be reached, please retry",
+        )
+    }
+)
 
 STATUS_BY_KIND = {
     "invalid": 422,
@@ -29,7 +39,11 @@ STARLETTE_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_to
 
 
 def error_response(
-    request: Request, status: int, code: str, *, params: dict[str, object] | None = None,
+    request: Request,
+    status: int,
+    code: str,
+    *,
+    params: dict[str, object] | None = None,
     extra: dict[str, object] | None = None,
 ) -> JSONResponse:
     language = pick_language(request.headers.get("accept-language"))
@@ -54,8 +68,7 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[st
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        code = exc.code if has_message(exc.code) else exc.code
-        return error_response(request, STATUS_BY_KIND[exc.kind], code, params=exc.params)
+        return error_response(request, STATUS_BY_KIND[exc.kind], exc.code, params=exc.params)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -75,6 +88,13 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(request, exc.status_code, code, params={"detail": ""})
         if exc.headers:
             response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_down(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.warning("store unavailable: %s", exc)
+        response = error_response(request, 503, "store_unavailable")
+        response.headers["Retry-After"] = str(max(1, int(exc.retry_after)))
         return response
 
     @app.exception_handler(Exception)

@@ -1,0 +1,1 @@
+"""Staff accounts, roles and permissions, sessions, CSRF and the audit log."""
