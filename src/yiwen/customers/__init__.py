@@ -1,0 +1,1 @@
+"""Customers and their channel identities: one person, many ways to reach us."""
