@@ -1,0 +1,1 @@
+"""Tickets: numbers, categories, the status machine, evidence, the public timeline and CSAT."""
