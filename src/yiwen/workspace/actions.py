@@ -1,0 +1,240 @@
+"""Agents acting on shop orders within their authority: resend, re-push, refund, coupon, freeze.
+
+Each action is permission-checked against the agent's role, amount-checked
+against the role's limit, idempotent by the caller's key, audited with the
+order's state before and after, and written to the ticket's timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import yiwen.workspace.messages  # noqa: F401  (registers the texts)
+from yiwen.auth.audit import Actor, record_audit
+from yiwen.auth.models import StaffUser
+from yiwen.auth.permissions import check_amount_within_limit, check_permission
+from yiwen.conversations import service as conversations
+from yiwen.core.clock import Clock
+from yiwen.core.errors import Conflict, InvalidInput
+from yiwen.core.i18n import translate
+from yiwen.core.settings import Settings
+from yiwen.store.protocol import ActionResult, Order, StoreConnector
+from yiwen.tickets import service as tickets
+from yiwen.tickets.models import Ticket
+from yiwen.workspace.models import OrderAction
+
+OrderActionName = Literal[
+    "resend_delivery",
+    "repush_upstream",
+    "refund",
+    "issue_coupon",
+    "freeze_account",
+    "unfreeze_account",
+]
+
+PERMISSION_FOR: dict[str, str] = {
+    "resend_delivery": "order.resend",
+    "repush_upstream": "order.repush",
+    "refund": "order.refund",
+    "issue_coupon": "coupon.issue",
+    "freeze_account": "account.freeze",
+    "unfreeze_account": "account.freeze",
+}
+# What the customer is told on the timeline; freezing is security business, kept internal.
+CUSTOMER_VISIBLE = frozenset({"resend_delivery", "repush_upstream", "refund", "issue_coupon"})
+NEEDS_ORDER = frozenset({"resend_delivery", "repush_upstream", "refund"})
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    action: OrderActionName
+    idempotency_key: str
+    order_no: str | None = None
+    amount: Decimal | None = None
+    reason: str = ""
+    shop_user_id: str | None = None
+
+
+def perform_order_action(
+    db: Session,
+    clock: Clock,
+    store: StoreConnector,
+    settings: Settings,
+    *,
+    agent: StaffUser,
+    ticket: Ticket | None,
+    request: ActionRequest,
+    max_chars: int,
+) -> tuple[OrderAction, bool]:
+    """Do the action once; returns (record, replayed)."""
+    check_permission(agent.role, PERMISSION_FOR[request.action])
+    previous = db.scalar(
+        select(OrderAction).where(OrderAction.idempotency_key == request.idempotency_key)
+    )
+    if previous is not None:
+        return _check_replay(previous, request), True
+    if request.action in NEEDS_ORDER and not request.order_no:
+        raise InvalidInput("order_no_required_for_action")
+    order = store.get_order(request.order_no) if request.order_no else None
+    amount = _amount_for(request, order)
+    if request.action == "refund":
+        check_amount_within_limit(settings, agent.role, "refund", amount or Decimal("0"))
+    if request.action == "issue_coupon":
+        check_amount_within_limit(settings, agent.role, "coupon", amount or Decimal("0"))
+    shop_user_id = request.shop_user_id or (order.shop_user_id if order else None)
+    result = _call_store(store, request, amount, shop_user_id, order)
+    after = store.get_order(order.order_no) if order else None
+    record = OrderAction(
+        idempotency_key=request.idempotency_key,
+        action=request.action,
+        order_no=order.order_no if order else None,
+        shop_user_id=shop_user_id,
+        amount=result.amount if result.amount is not None else amount,
+        ticket_id=ticket.id if ticket else None,
+        actor_type="staff",
+        actor_id=agent.id,
+        reason=request.reason,
+        status=result.status,
+        reference=result.reference,
+        result={"detail": dict(result.detail), "replayed_at_shop": result.replayed},
+        created_at=clock.now(),
+    )
+    db.add(record)
+    db.flush()
+    actor = Actor.staff(agent)
+    record_audit(
+        db,
+        clock,
+        actor=actor,
+        action=f"order.{request.action}",
+        target_type="order" if order else "account",
+        target_id=(order.order_no if order else shop_user_id) or "",
+        before=_snapshot(order),
+        after={
+            **_snapshot(after),
+            "reference": result.reference,
+            "amount": str(record.amount) if record.amount else None,
+        },
+    )
+    if ticket is not None:
+        _write_to_ticket(db, clock, ticket, record, actor, max_chars=max_chars)
+    return record, False
+
+
+def _amount_for(request: ActionRequest, order: Order | None) -> Decimal | None:
+    if request.action == "refund":
+        if request.amount is not None:
+            return request.amount
+        return order.refundable_amount if order else None
+    if request.action == "issue_coupon":
+        if request.amount is None:
+            raise InvalidInput("amount_required")
+        return request.amount
+    return None
+
+
+def _call_store(
+    store: StoreConnector,
+    request: ActionRequest,
+    amount: Decimal | None,
+    shop_user_id: str | None,
+    order: Order | None,
+) -> ActionResult:
+    # The shop sees a key derived from ours: a retry after a lost commit replays there.
+    key = f"yiwen:{request.idempotency_key}"
+    order_no = order.order_no if order else ""
+    match request.action:
+        case "resend_delivery":
+            return store.resend_delivery(order_no, idempotency_key=key)
+        case "repush_upstream":
+            return store.repush_upstream(order_no, idempotency_key=key)
+        case "refund":
+            return store.refund(order_no, amount, reason=request.reason, idempotency_key=key)
+        case "issue_coupon":
+            assert amount is not None
+            return store.issue_coupon(
+                shop_user_id=shop_user_id,
+                contact=order.contact if order else None,
+                amount=amount,
+                reason=request.reason,
+                idempotency_key=key,
+            )
+        case "freeze_account" | "unfreeze_account":
+            if not shop_user_id:
+                raise InvalidInput("shop_user_required")
+            act = (
+                store.freeze_account
+                if request.action == "freeze_account"
+                else (store.unfreeze_account)
+            )
+            return act(shop_user_id, reason=request.reason, idempotency_key=key)
+
+
+def _check_replay(previous: OrderAction, request: ActionRequest) -> OrderAction:
+    same = (
+        previous.action == request.action
+        and (request.order_no is None or previous.order_no == request.order_no)
+        and (request.amount is None or previous.amount == request.amount)
+    )
+    if not same:
+        raise Conflict("idempotency_key_reused")
+    return previous
+
+
+def _snapshot(order: Order | None) -> dict[str, object]:
+    if order is None:
+        return {}
+    return {
+        "status": order.status,
+        "refunded_amount": str(order.refunded_amount),
+        "delivery_status": order.delivery.status,
+        "resend_count": order.delivery.resend_count,
+    }
+
+
+def _write_to_ticket(
+    db: Session, clock: Clock, ticket: Ticket, record: OrderAction, actor: Actor, *, max_chars: int
+) -> None:
+    params: dict[str, object] = {
+        "order_no": record.order_no or "",
+        "amount": str(record.amount) if record.amount is not None else "",
+        "code": record.reference,
+        "shop_user_id": record.shop_user_id or "",
+    }
+    visible = record.action in CUSTOMER_VISIBLE
+    if record.order_no:
+        tickets.link_order(db, clock, ticket, record.order_no, actor=actor)
+    tickets.add_event(
+        db,
+        clock,
+        ticket,
+        f"action.{record.action}",
+        actor,
+        visibility="public" if visible else "internal",
+        body=record.reason,
+        data={
+            "text_code": f"action.{record.action}",
+            "text_params": params,
+            "reference": record.reference,
+            "status": record.status,
+            "action_id": record.id,
+        },
+    )
+    if visible and ticket.conversation_id:
+        conversation = conversations.get_conversation(db, ticket.conversation_id)
+        conversations.post_staff_message(
+            db,
+            clock,
+            conversation,
+            sender_type="system",
+            sender_id=None,
+            sender_name=None,
+            body=translate(f"action.{record.action}", **params),
+            max_chars=max_chars,
+            ticket_id=ticket.id,
+        )

@@ -1,0 +1,225 @@
+"""Staff routes for customer 360, orders, actions within authority, card-key reveal and macros."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Response, status
+from sqlalchemy import select
+
+from yiwen.auth.audit import Actor, record_audit
+from yiwen.auth.models import StaffUser
+from yiwen.customers.service import get_customer
+from yiwen.http.deps import (
+    AppClock,
+    AppSettings,
+    CurrentStaff,
+    DbSession,
+    Store,
+    require_permission,
+)
+from yiwen.tickets import service as tickets
+from yiwen.tickets.service import check_category
+from yiwen.workspace import service
+from yiwen.workspace.actions import ActionRequest, perform_order_action
+from yiwen.workspace.models import Macro
+from yiwen.workspace.overview import customer_overview, order_payload
+from yiwen.workspace.schemas import (
+    AgentOut,
+    MacroIn,
+    MacroOut,
+    MacroPatch,
+    OrderActionIn,
+    OrderActionOut,
+    Rendered,
+    RenderRequest,
+    RevealedKey,
+    RevealRequest,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["workspace"])
+
+MacroManager = Annotated[StaffUser, Depends(require_permission("macro.manage"))]
+IdempotencyKey = Annotated[
+    str, Header(alias="Idempotency-Key", min_length=8, max_length=64, pattern=r"^[\w.:\-]+$")
+]
+
+
+@router.get("/customers/{customer_id}/overview")
+def overview(
+    customer_id: str,
+    db: DbSession,
+    clock: AppClock,
+    store: Store,
+    agent: Annotated[StaffUser, Depends(require_permission("customer.read"))],
+) -> dict[str, Any]:
+    """Customer 360: identities, orders of the last 90 days (payment, delivery, upstream
+    pushes, masked card keys) and past tickets."""
+    return customer_overview(db, clock, store, get_customer(db, customer_id))
+
+
+@router.get("/orders/{order_no}")
+def read_order(
+    order_no: str,
+    store: Store,
+    agent: Annotated[StaffUser, Depends(require_permission("order.read"))],
+) -> dict[str, Any]:
+    return order_payload(store.get_order(order_no))
+
+
+@router.post("/tickets/{ticket_id}/actions", status_code=status.HTTP_201_CREATED)
+def act_on_order(
+    ticket_id: str,
+    body: OrderActionIn,
+    idempotency_key: IdempotencyKey,
+    response: Response,
+    db: DbSession,
+    clock: AppClock,
+    settings: AppSettings,
+    store: Store,
+    agent: CurrentStaff,
+) -> OrderActionOut:
+    """Resend, re-push, refund, coupon or freeze, within the role's authority.
+
+    ``Idempotency-Key`` is required: the same key again returns the first result
+    (200) and never acts twice.
+    """
+    ticket = tickets.get_ticket(db, ticket_id)
+    record, replayed = perform_order_action(
+        db,
+        clock,
+        store,
+        settings,
+        agent=agent,
+        ticket=ticket,
+        request=ActionRequest(
+            action=body.action,
+            idempotency_key=idempotency_key,
+            order_no=body.order_no,
+            amount=body.amount,
+            reason=body.reason,
+            shop_user_id=body.shop_user_id,
+        ),
+        max_chars=settings.message_max_chars,
+    )
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+    return OrderActionOut(
+        id=record.id,
+        action=record.action,
+        order_no=record.order_no,
+        amount=record.amount,
+        status=record.status,
+        reference=record.reference,
+        replayed=replayed,
+        created_at=record.created_at,
+    )
+
+
+@router.post("/orders/{order_no}/card-keys/{key_id}/reveal")
+def reveal(
+    order_no: str,
+    key_id: str,
+    body: RevealRequest,
+    db: DbSession,
+    clock: AppClock,
+    store: Store,
+    agent: CurrentStaff,
+) -> RevealedKey:
+    """Show one card key in clear, for roles allowed to; the reveal is audited."""
+    ticket = tickets.get_ticket(db, body.ticket_id) if body.ticket_id else None
+    clear = service.reveal_card_key(
+        db,
+        clock,
+        store,
+        agent,
+        order_no=order_no,
+        key_id=key_id,
+        ticket=ticket,
+        reason=body.reason,
+    )
+    return RevealedKey(key_id=key_id, card_key=clear)
+
+
+@router.get("/agents")
+def agents(
+    db: DbSession, agent: Annotated[StaffUser, Depends(require_permission("inbox.read"))]
+) -> list[AgentOut]:
+    """Active staff, for transfers."""
+    rows = db.scalars(
+        select(StaffUser).where(StaffUser.is_active.is_(True)).order_by(StaffUser.display_name)
+    )
+    return [AgentOut.model_validate(u) for u in rows]
+
+
+@router.get("/macros")
+def list_macros(
+    db: DbSession,
+    agent: Annotated[StaffUser, Depends(require_permission("ticket.reply"))],
+    category: str | None = None,
+) -> list[MacroOut]:
+    return [MacroOut.model_validate(m) for m in service.list_macros(db, category)]
+
+
+@router.post("/macros", status_code=status.HTTP_201_CREATED)
+def create_macro(body: MacroIn, db: DbSession, clock: AppClock, agent: MacroManager) -> MacroOut:
+    if body.category:
+        check_category(body.category)
+    now = clock.now()
+    macro = Macro(
+        title=body.title,
+        body=body.body,
+        category=body.category,
+        created_by=agent.id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(macro)
+    db.flush()
+    record_audit(
+        db,
+        clock,
+        actor=Actor.staff(agent),
+        action="macro.create",
+        target_type="macro",
+        target_id=macro.id,
+        after={"title": macro.title},
+    )
+    return MacroOut.model_validate(macro)
+
+
+@router.patch("/macros/{macro_id}")
+def update_macro(
+    macro_id: str, body: MacroPatch, db: DbSession, clock: AppClock, agent: MacroManager
+) -> MacroOut:
+    macro = service.get_macro(db, macro_id)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("category"):
+        check_category(changes["category"])
+    before = {k: getattr(macro, k) for k in changes}
+    for key, value in changes.items():
+        setattr(macro, key, value)
+    macro.updated_at = clock.now()
+    record_audit(
+        db,
+        clock,
+        actor=Actor.staff(agent),
+        action="macro.update",
+        target_type="macro",
+        target_id=macro.id,
+        before=before,
+        after=changes,
+    )
+    return MacroOut.model_validate(macro)
+
+
+@router.post("/macros/{macro_id}/render")
+def render_macro(
+    macro_id: str,
+    body: RenderRequest,
+    db: DbSession,
+    agent: Annotated[StaffUser, Depends(require_permission("ticket.reply"))],
+) -> Rendered:
+    """The macro with ``{order_no}``, ``{ticket_no}``, ``{customer_name}``… filled in."""
+    ticket = tickets.get_ticket(db, body.ticket_id) if body.ticket_id else None
+    return Rendered(text=service.render_macro(db, service.get_macro(db, macro_id), ticket, agent))
