@@ -12,16 +12,23 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.factories import StaffTeam, make_team
+from yiwen.auth import passwords
 from yiwen.core.clock import SHANGHAI, FixedClock
 from yiwen.core.db import Database
 from yiwen.core.settings import Settings
 from yiwen.migrations import upgrade
+from yiwen.store.connectors.demo.connector import DemoStoreConnector
+from yiwen.store.connectors.demo.generator import seed_demo_shop
 
 TEST_DB = os.environ.get("YIWEN_TEST_DB", "sqlite")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)
+DEMO_TEMPLATE_ORDERS = 1000
+DEMO_TEMPLATE_SEED = 7
 
 
 class DatabaseFactory:
@@ -51,6 +58,12 @@ class DatabaseFactory:
         self.server.create_database(name, template="yiwen_template")
         return self.server.url(name)
 
+    def discard(self, url: str) -> None:
+        if self.server is None:
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        else:
+            self.server.drop_database(url.rsplit("/", 1)[-1].split("?", 1)[0])
+
     def close(self) -> None:
         if self.server is not None:
             self.server.stop()
@@ -64,8 +77,10 @@ def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Datab
 
 
 @pytest.fixture
-def database_url(database_factory: DatabaseFactory) -> str:
-    return database_factory.new_url()
+def database_url(database_factory: DatabaseFactory) -> Iterator[str]:
+    url = database_factory.new_url()
+    yield url
+    database_factory.discard(url)
 
 
 @pytest.fixture
@@ -75,27 +90,67 @@ def database(database_url: str) -> Iterator[Database]:
     db.dispose()
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
+    """Production argon2 costs ~0.1 s a hash; tests hash hundreds of passwords."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    monkeypatch.setattr(passwords, "hasher", cheap)
+    return cheap
+
+
+@pytest.fixture
+def team(database: Database, clock: FixedClock) -> StaffTeam:
+    """One staff member per role (see ``tests.factories``)."""
+    return make_team(database, clock)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo shop seeded once per run; tests work on private copies."""
+    path = tmp_path_factory.mktemp("demo_shop") / "template.db"
+    connector = DemoStoreConnector.open(f"sqlite:///{path}", FixedClock(NOW))
+    seed_demo_shop(connector, orders=DEMO_TEMPLATE_ORDERS, seed=DEMO_TEMPLATE_SEED)
+    connector.close()
+    return path
+
+
+@pytest.fixture
+def demo_url(demo_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "demo_shop.db"
+    shutil.copyfile(demo_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def demo(demo_url: str, clock: FixedClock) -> Iterator[DemoStoreConnector]:
+    connector = DemoStoreConnector.open(demo_url, clock)
+    yield connector
+    connector.close()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(tmp_path: Path, database_url: str, demo_url: str) -> Settings:
     return Settings(
         data_dir=tmp_path / "var",
         database_url=database_url,
         secret_key="test-secret-key-0123456789abcdef",
         shop_token_secret="shop-secret-for-tests",
-        demo_shop_url=f"sqlite:///{tmp_path / 'demo_shop.db'}",
+        demo_shop_url=demo_url,
     )
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FixedClock, database: Database) -> FastAPI:
+def app(
+    settings: Settings, clock: FixedClock, database: Database, demo: DemoStoreConnector
+) -> FastAPI:
     from yiwen.web.app import create_app
 
-    return create_app(settings, clock=clock, database=database)
+    return create_app(settings, clock=clock, database=database, store=demo)
 
 
 @pytest.fixture

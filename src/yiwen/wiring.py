@@ -8,13 +8,21 @@ from fastapi import APIRouter
 
 MODEL_MODULES = (
     "yiwen.auth.models",
+    "yiwen.auth.audit",
     "yiwen.customers.models",
     "yiwen.conversations.models",
+    "yiwen.attachments.models",
     "yiwen.tickets.models",
+    "yiwen.workspace.models",
 )
 
 ROUTER_MODULES = (
     "yiwen.auth.api",
+    "yiwen.conversations.api",
+    "yiwen.tickets.api",
+    "yiwen.store.api",
+    "yiwen.workspace.api",
+    "yiwen.workspace.orders_api",
 )
 
 

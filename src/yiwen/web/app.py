@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,8 +10,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from yiwen import __version__
+from yiwen.conversations.realtime import RealtimeHub
 from yiwen.core.clock import Clock, SystemClock
 from yiwen.core.db import Database
+from yiwen.core.events import bus
 from yiwen.core.settings import Settings, get_settings
 from yiwen.http.errors import install_error_handlers
 from yiwen.store.protocol import StoreConnector
@@ -31,9 +34,16 @@ def create_app(
     import_models()
     database = database or Database(settings.resolved_database_url(), echo=settings.sql_echo)
 
+    hub = RealtimeHub()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        hub.bind(asyncio.get_running_loop())
+        bus.subscribe("*", hub.on_event)
+        try:
+            yield
+        finally:
+            bus.unsubscribe("*", hub.on_event)
 
     app = FastAPI(
         title="Yiwen 一问",
@@ -45,6 +55,7 @@ def create_app(
     app.state.clock = clock
     app.state.database = database
     app.state.store = store
+    app.state.hub = hub
     install_error_handlers(app)
     for router in routers():
         app.include_router(router)

@@ -1,0 +1,207 @@
+"""The ``yiwen`` command: serve, migrate, seed the demo shop, manage staff."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from yiwen.core.clock import SystemClock
+from yiwen.core.settings import Settings, get_settings
+
+DEMO_STAFF = (
+    ("admin", "admin", "站长 Admin"),
+    ("supervisor", "supervisor", "主管 王敏"),
+    ("l1", "agent_l1", "客服 小李"),
+    ("l2", "agent_l2", "资深客服 老陈"),
+    ("tech", "tech", "技术支持 阿杰"),
+    ("finance", "finance", "财务 周姐"),
+    ("liaison", "supplier_liaison", "供应商对接 小赵"),
+    ("security", "security", "账户安全 刘工"),
+)
+
+DEMO_MACROS = (
+    (
+        "致歉并核实",
+        "您好{customer_name}，非常抱歉给您带来不便。我们正在核实订单 {order_no}，"
+        "预计 {due_at} 前给您处理结果。",
+        None,
+    ),
+    (
+        "卡密已补发",
+        "您好，订单 {order_no} 的卡密已重新发送，请在订单页或邮箱查收。"
+        "如仍有问题请直接回复本工单 {ticket_no}。",
+        "delivery_missing",
+    ),
+    (
+        "退款已受理",
+        "您好，订单 {order_no} 的退款已提交，将原路退回，支付宝/微信通常即时到账，"
+        "银行卡 1-3 个工作日。",
+        "refund_request",
+    ),
+    (
+        "上游处理中",
+        "您好，订单 {order_no} 上游供应商正在处理，通常 10 分钟内到账，到账后会第一时间通知您。",
+        "delivery_missing",
+    ),
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    result: int = args.run(args, get_settings())
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yiwen", description="一问 Yiwen customer service")
+    commands = parser.add_subparsers()
+
+    serve = commands.add_parser("serve", help="migrate, seed the demo (if empty) and serve")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-demo", action="store_true", help="do not seed the demo shop/staff")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(run=_migrate)
+
+    demo = commands.add_parser("demo", help="the embedded demo shop").add_subparsers()
+    seed = demo.add_parser("seed", help="generate demo orders")
+    seed.add_argument("--orders", type=int, default=5000)
+    seed.add_argument("--days", type=int, default=90)
+    seed.add_argument("--seed", type=int, default=7)
+    seed.add_argument("--reset", action="store_true", help="wipe the demo shop first")
+    seed.set_defaults(run=_demo_seed)
+
+    staff = commands.add_parser("staff", help="staff accounts").add_subparsers()
+    create = staff.add_parser("create", help="create a staff account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True)
+    create.add_argument("--display-name", required=True)
+    create.add_argument("--password", help="default: generated and printed")
+    create.set_defaults(run=_staff_create)
+    return parser
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.migrations import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url())
+    print(f"database ready: {settings.resolved_database_url()}")
+    return 0
+
+
+def _demo_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.store.connectors.demo.generator import run_seed
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    figures = run_seed(
+        settings, orders=args.orders, days=args.days, seed=args.seed, reset=args.reset
+    )
+    print(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def _staff_create(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.auth.service import create_staff
+    from yiwen.core.db import Database
+    from yiwen.core.errors import DomainError
+    from yiwen.core.i18n import translate
+
+    password = args.password or secrets.token_urlsafe(12)
+    database = Database(settings.resolved_database_url())
+    try:
+        with database.transaction() as db:
+            create_staff(
+                db,
+                SystemClock(),
+                username=args.username,
+                password=password,
+                display_name=args.display_name,
+                role=args.role,
+            )
+    except DomainError as exc:
+        print(translate(exc.code, **exc.params), file=sys.stderr)
+        return 1
+    print(f"created {args.username} ({args.role}); password: {password}")
+    return 0
+
+
+def seed_demo_staff(settings: Settings) -> list[tuple[str, str, str]]:
+    """Demo accounts, created once with random passwords kept in the data dir (mode 600)."""
+    from sqlalchemy import select
+
+    from yiwen.auth.models import StaffUser
+    from yiwen.auth.service import create_staff
+    from yiwen.core.db import Database
+    from yiwen.workspace.models import Macro
+
+    credentials = settings.data_dir / "demo-credentials.json"
+    database = Database(settings.resolved_database_url())
+    clock = SystemClock()
+    with database.transaction() as db:
+        if db.scalar(select(StaffUser.id).limit(1)) is None:
+            accounts = [(u, r, secrets.token_urlsafe(9)) for u, r, _ in DEMO_STAFF]
+            names = {u: n for u, _, n in DEMO_STAFF}
+            for username, role, password in accounts:
+                create_staff(
+                    db,
+                    clock,
+                    username=username,
+                    password=password,
+                    display_name=names[username],
+                    role=role,
+                )
+            _write_private(credentials, json.dumps(accounts))
+        if db.scalar(select(Macro.id).limit(1)) is None:
+            now = clock.now()
+            for title, body, category in DEMO_MACROS:
+                db.add(
+                    Macro(title=title, body=body, category=category, created_at=now, updated_at=now)
+                )
+    database.dispose()
+    if not credentials.exists():
+        return []
+    return [tuple(row) for row in json.loads(credentials.read_text())]  # type: ignore[misc]
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o600)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from yiwen.web.app import create_app
+
+    _migrate(args, settings)
+    if not args.no_demo:
+        from yiwen.store.connectors.demo.generator import run_seed
+
+        figures = run_seed(settings, orders=5000, days=90, seed=7, reset=False)
+        print(f"demo shop: {json.dumps(figures, ensure_ascii=False, default=str)}")
+        accounts = seed_demo_staff(settings)
+        if accounts:
+            print("demo staff (username / role / password):")
+            for username, role, password in accounts:
+                print(f"  {username:<11} {role:<17} {password}")
+    print(f"Yiwen 一问 on http://{args.host}:{args.port}  (API docs: /docs)")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
