@@ -43,6 +43,7 @@ def test_every_role_has_a_permission_set_and_the_api_accepts_exactly_those_roles
         ("security", "order.refund", False),
         ("finance", "order.refund", True),
         ("finance", "order.repush", False),
+        ("agent_l1", "order.repush", True),
         ("supplier_liaison", "order.repush", True),
         ("supplier_liaison", "order.refund", False),
         ("tech", "order.repush", True),

@@ -83,14 +83,15 @@ _CASEWORK = frozenset(
         ORDER_READ,
     }
 )
-_AGENT_L1 = _CASEWORK | {ORDER_RESEND, ORDER_REFUND, COUPON_ISSUE}
+# Re-pushing is safe at L1: the shop refuses it once a push succeeded or while one runs.
+_AGENT_L1 = _CASEWORK | {ORDER_RESEND, ORDER_REPUSH, ORDER_REFUND, COUPON_ISSUE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
     "supervisor": ALL_PERMISSIONS - {STAFF_MANAGE},
     # L1 resends and refunds small amounts; a card key stays masked, freezing is security's.
     "agent_l1": _AGENT_L1,
-    "agent_l2": _AGENT_L1 | {TICKET_ASSIGN, ORDER_REPUSH, CARD_KEY_REVEAL},
+    "agent_l2": _AGENT_L1 | {TICKET_ASSIGN, CARD_KEY_REVEAL},
     "tech": _CASEWORK | {ORDER_RESEND, ORDER_REPUSH, CARD_KEY_REVEAL},
     "finance": _CASEWORK | {ORDER_REFUND, COUPON_ISSUE},
     "supplier_liaison": _CASEWORK | {ORDER_RESEND, ORDER_REPUSH},

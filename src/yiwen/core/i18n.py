@@ -22,7 +22,7 @@ def register_messages(messages: dict[str, tuple[str, str]]) -> None:
         _CATALOGUE[code] = {"zh-CN": zh, "en": en}
 
 
-def translate(code: str, language: Language = "zh-CN", **params: object) -> str:
+def translate(code: str, /, language: Language = "zh-CN", **params: object) -> str:
     entry = _CATALOGUE.get(code)
     if entry is None:
         return code

@@ -47,10 +47,37 @@ def reply_to_ticket(
         ticket_id=ticket.id,
     )
     _take_conversation(conversation, agent)
+    if ticket.assignee_id is None:
+        # Whoever answers an unassigned ticket owns it (the customer sees their name).
+        tickets.assign_ticket(
+            db, clock, ticket, assignee_id=agent.id, assignee_name=agent.display_name, actor=actor
+        )
     tickets.add_event(
         db, clock, ticket, "reply", actor, visibility="public", data={"message_id": message.id}
     )
+    _audit_message(db, clock, actor, ticket, "ticket.reply", message.id, len(message.body))
     return message
+
+
+def _audit_message(
+    db: Session,
+    clock: Clock,
+    actor: Actor,
+    ticket: Ticket,
+    action: str,
+    message_id: int | None,
+    length: int,
+) -> None:
+    """Who wrote what to a ticket, and when; the text itself stays in the thread."""
+    record_audit(
+        db,
+        clock,
+        actor=actor,
+        action=action,
+        target_type="ticket",
+        target_id=ticket.id,
+        after={"message_id": message_id, "chars": length},
+    )
 
 
 def add_internal_note(
@@ -61,9 +88,10 @@ def add_internal_note(
     actor = Actor.staff(agent)
     tickets.add_event(db, clock, ticket, "note", actor, visibility="internal", body=text)
     if ticket.conversation_id is None:
+        _audit_message(db, clock, actor, ticket, "ticket.note", None, len(text))
         return None
     conversation = conversations.get_conversation(db, ticket.conversation_id)
-    return conversations.post_staff_message(
+    message = conversations.post_staff_message(
         db,
         clock,
         conversation,
@@ -75,6 +103,8 @@ def add_internal_note(
         visibility="internal",
         ticket_id=ticket.id,
     )
+    _audit_message(db, clock, actor, ticket, "ticket.note", message.id, len(text))
+    return message
 
 
 def reply_in_conversation(
