@@ -1,0 +1,74 @@
+"""Helpers for benchmarks: a real Yiwen server in a subprocess on loopback, and percentiles."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "YIWEN_DATA_DIR": str(data_dir),
+        "YIWEN_DATABASE_URL": f"sqlite:///{data_dir / 'yiwen.db'}",
+        "YIWEN_SECRET_KEY": "bench-secret",
+    }
+
+
+@contextmanager
+def running_server(data_dir: Path, *, workers: int = 1) -> Iterator[str]:
+    """Serve the app from ``data_dir`` (already migrated) with uvicorn; yields the base URL."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "yiwen.web.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
+    ]
+    process = subprocess.Popen(command, env=server_env(data_dir))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
