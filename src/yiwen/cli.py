@@ -55,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic narrates every plugin it loads; its warnings are what matter here.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
@@ -192,7 +194,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         from yiwen.store.connectors.demo.generator import run_seed
 
         figures = run_seed(settings, orders=5000, days=90, seed=7, reset=False)
+        examples = figures.pop("examples", {})
         print(f"demo shop: {json.dumps(figures, ensure_ascii=False, default=str)}")
+        print("demo orders to try (case: order no. and the buyer's contact):")
+        for case, example in examples.items():
+            print(f"  {case:<19} {example}")
         accounts = seed_demo_staff(settings)
         if accounts:
             print("demo staff (username / role / password):")

@@ -117,7 +117,10 @@ def run_seed(
         started = time.perf_counter()
         summary = seed_demo_shop(shop, orders=orders, days=days, seed=seed, reset=reset)
         summary["elapsed_seconds"] = round(time.perf_counter() - started, 2)
-        summary["examples"] = {case: ex.order_no for case, ex in shop.example_orders().items()}
+        summary["examples"] = {
+            case: f"{ex.order_no} (contact {ex.contact})"
+            for case, ex in shop.example_orders().items()
+        }
         return summary
     finally:
         shop.close()
