@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from yiwen.core.errors import InvalidInput
 from yiwen.core.i18n import register_messages
@@ -24,6 +24,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         moment = datetime.fromisoformat(moment_text)
         if moment.tzinfo is None or not isinstance(key, str):
             raise ValueError(cursor)
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        # In UTC now: a forged moment that does not fit in UTC (year 1 at +14:00) is refused
+        # here, not by the database driver with a 500.
+        moment = moment.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError, UnicodeDecodeError):
         raise InvalidInput("invalid_cursor") from None
     return moment, key
