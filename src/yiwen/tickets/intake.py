@@ -8,11 +8,12 @@ so numbers cannot be probed.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from yiwen.attachments.models import Attachment
@@ -43,6 +44,10 @@ register_messages(
         "order_no_required": (
             "该问题类型需要填写订单号",
             "This problem type needs the order number",
+        ),
+        "submission_key_reused": (
+            "该表单编号已用于另一份工单，请刷新页面后重新填写",
+            "This submission_key was already used for another ticket form",
         ),
         "form.summary": (
             "【工单表单】{category}\n订单号：{order_no}\n支付时间：{paid_at}\n金额：{amount}\n"
@@ -101,26 +106,23 @@ def submit_ticket_form(
 ) -> Submitted:
     """Open a ticket from the structured form: problem type, key facts and the demand."""
     service.check_category(form.category)
-    if form.submission_key:
-        previous = db.scalar(select(Ticket).where(Ticket.submission_key == form.submission_key))
-        if previous is not None and (who is None or previous.customer_id == who.customer_id):
-            conversation = conversations.get_conversation(db, previous.conversation_id or "")
-            return Submitted(previous, conversation, None, created=False)
     if form.category in ORDER_REQUIRED and not form.order_no:
         raise InvalidInput("order_no_required")
     contact = normalise_contact(form.contact)[1] if form.contact else None
+    facts = _key_facts(form)
+    if form.submission_key:
+        _serialise_submissions(db, form.submission_key)
+        previous = db.scalar(select(Ticket).where(Ticket.submission_key == form.submission_key))
+        if previous is not None:
+            _check_same_submission(previous, who, form, contact, facts)
+            conversation = conversations.get_conversation(db, previous.conversation_id or "")
+            return Submitted(previous, conversation, None, created=False)
     order = store.get_order(form.order_no) if form.order_no else None
     customer, conversation, token = _customer_and_conversation(
         db, clock, who, conversation_id, contact
     )
     evidence = get_customer_attachments(db, customer.id, list(form.evidence_ids))
-    key_info: dict[str, object] = {
-        "order_no": form.order_no,
-        "paid_at": to_local(form.paid_at).isoformat(timespec="minutes") if form.paid_at else None,
-        "amount": str(form.amount) if form.amount is not None else None,
-        "payment_method": form.payment_method,
-        "order_verified": _order_belongs_to(order, who, contact) if order else None,
-    }
+    key_info = facts | {"order_verified": _order_belongs_to(order, who, contact) if order else None}
     ticket = service.open_ticket(
         db,
         clock,
@@ -153,6 +155,57 @@ def submit_ticket_form(
         max_chars=max_chars,
     )
     return Submitted(ticket, conversation, token, created=True)
+
+
+def _key_facts(form: TicketForm) -> dict[str, object]:
+    """The order facts the customer typed, as the ticket keeps them for the agent."""
+    return {
+        "order_no": form.order_no,
+        "paid_at": to_local(form.paid_at).isoformat(timespec="minutes") if form.paid_at else None,
+        "amount": str(form.amount) if form.amount is not None else None,
+        "payment_method": form.payment_method,
+    }
+
+
+def _serialise_submissions(db: Session, submission_key: str) -> None:
+    """Make copies of one form fill that arrive together wait for each other.
+
+    Without this, a double click on PostgreSQL sends two requests that both find
+    no ticket yet, and the second fails on the unique key instead of returning
+    the first. SQLite already runs one writing transaction at a time.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(submission_key.encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _check_same_submission(
+    previous: Ticket,
+    who: CustomerPrincipal | None,
+    form: TicketForm,
+    contact: str | None,
+    facts: dict[str, object],
+) -> None:
+    """A resubmitted key returns the first ticket only to the same customer with the same form.
+
+    Otherwise a reused or guessed key would hand someone else's ticket (handler,
+    timeline, resolution) to the caller; without a token the contact on the
+    ticket stands in for the customer.
+    """
+    same_owner = (
+        previous.customer_id == who.customer_id if who is not None else previous.contact == contact
+    )
+    same_form = (
+        previous.category == form.category
+        and previous.description == form.description.strip()
+        and previous.demand == form.demand
+        and previous.urgent == form.urgent
+        and {name: (previous.key_info or {}).get(name) for name in facts} == facts
+    )
+    if not (same_owner and same_form):
+        raise Conflict("submission_key_reused")
 
 
 def attach_evidence(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from yiwen.conversations.schemas import ClientMsgId, ConversationOut
+from yiwen.core.clock import SHANGHAI
 
 PaymentMethodName = Literal["alipay", "wechat", "qq_wallet", "bank_card", "balance", "usdt"]
+# Blank text is no description: it is stripped before its length is checked.
+FormText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 OrderNo = Field(default=None, min_length=4, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 
 
@@ -20,7 +23,7 @@ class TicketFormIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     category: str = Field(max_length=40)
-    description: str = Field(min_length=1, max_length=5000)
+    description: FormText
     demand: Literal["resend", "refund", "explain", "other"]
     order_no: str | None = OrderNo
     paid_at: datetime | None = None
@@ -31,6 +34,14 @@ class TicketFormIn(BaseModel):
     evidence_ids: list[str] = Field(default_factory=list, max_length=9)
     conversation_id: str | None = Field(default=None, max_length=32)
     submission_key: str | None = Field(default=None, min_length=8, max_length=64)
+
+    @field_validator("paid_at")
+    @classmethod
+    def _paid_at_in_shanghai(cls, value: datetime | None) -> datetime | None:
+        """A time typed without an offset is the customer's wall clock, i.e. Asia/Shanghai."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=SHANGHAI)
+        return value
 
 
 class TimelineEntry(BaseModel):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import yiwen.tickets.messages  # noqa: F401  (registers the texts)
@@ -380,8 +381,13 @@ def rate_ticket(
         agent_id=ticket.resolved_by_id,
         created_at=clock.now(),
     )
-    db.add(rating)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(rating)
+            db.flush()
+    except IntegrityError:
+        # A concurrent rating of the same resolution (a double tap) got there first.
+        raise Conflict("already_rated") from None
     add_event(db, clock, ticket, "csat", actor, visibility="public", data={"score": score})
     emit(db, "ticket.rated", ticket_id=ticket.id, score=score, agent_id=ticket.resolved_by_id)
     return rating
