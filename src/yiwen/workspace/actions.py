@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import yiwen.workspace.messages  # noqa: F401  (registers the texts)
@@ -22,6 +23,7 @@ from yiwen.conversations import service as conversations
 from yiwen.core.clock import Clock
 from yiwen.core.errors import Conflict, InvalidInput
 from yiwen.core.i18n import translate
+from yiwen.core.money import CENT
 from yiwen.core.settings import Settings
 from yiwen.store.protocol import ActionResult, Order, StoreConnector
 from yiwen.tickets import service as tickets
@@ -73,11 +75,9 @@ def perform_order_action(
 ) -> tuple[OrderAction, bool]:
     """Do the action once; returns (record, replayed)."""
     check_permission(agent.role, PERMISSION_FOR[request.action])
-    previous = db.scalar(
-        select(OrderAction).where(OrderAction.idempotency_key == request.idempotency_key)
-    )
+    previous = _find_by_key(db, request.idempotency_key)
     if previous is not None:
-        return _check_replay(previous, request), True
+        return _check_replay(previous, request, ticket), True
     if request.action in NEEDS_ORDER and not request.order_no:
         raise InvalidInput("order_no_required_for_action")
     order = store.get_order(request.order_no) if request.order_no else None
@@ -101,11 +101,24 @@ def perform_order_action(
         reason=request.reason,
         status=result.status,
         reference=result.reference,
-        result={"detail": dict(result.detail), "replayed_at_shop": result.replayed},
+        result={
+            "detail": dict(result.detail),
+            "replayed_at_shop": result.replayed,
+            "request": _request_fingerprint(request, ticket),
+        },
         created_at=clock.now(),
     )
-    db.add(record)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(record)
+            db.flush()
+    except IntegrityError:
+        # A concurrent copy of this request (a client's hasty retry) recorded it first; the
+        # shop replayed it for us (same derived key), so answer as a replay of that one.
+        raced = _find_by_key(db, request.idempotency_key)
+        if raced is None:
+            raise
+        return _check_replay(raced, request, ticket), True
     actor = Actor.staff(agent)
     record_audit(
         db,
@@ -124,6 +137,10 @@ def perform_order_action(
     if ticket is not None:
         _write_to_ticket(db, clock, ticket, record, actor, max_chars=max_chars)
     return record, False
+
+
+def _find_by_key(db: Session, idempotency_key: str) -> OrderAction | None:
+    return db.scalar(select(OrderAction).where(OrderAction.idempotency_key == idempotency_key))
 
 
 def _amount_for(request: ActionRequest, order: Order | None) -> Decimal | None:
@@ -175,13 +192,22 @@ def _call_store(
             return act(shop_user_id, reason=request.reason, idempotency_key=key)
 
 
-def _check_replay(previous: OrderAction, request: ActionRequest) -> OrderAction:
-    same = (
-        previous.action == request.action
-        and (request.order_no is None or previous.order_no == request.order_no)
-        and (request.amount is None or previous.amount == request.amount)
-    )
-    if not same:
+def _request_fingerprint(request: ActionRequest, ticket: Ticket | None) -> dict[str, object]:
+    """What makes two requests the same one: all but the free-text reason (a retry may
+    reword it). "Refund 30" and "refund the rest" differ even when the rest is 30."""
+    return {
+        "action": request.action,
+        "ticket_id": ticket.id if ticket else None,
+        "order_no": request.order_no,
+        "amount": None if request.amount is None else str(request.amount.quantize(CENT)),
+        "shop_user_id": request.shop_user_id,
+    }
+
+
+def _check_replay(
+    previous: OrderAction, request: ActionRequest, ticket: Ticket | None
+) -> OrderAction:
+    if (previous.result or {}).get("request") != _request_fingerprint(request, ticket):
         raise Conflict("idempotency_key_reused")
     return previous
 

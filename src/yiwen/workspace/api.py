@@ -13,7 +13,7 @@ from yiwen.attachments.models import Attachment
 from yiwen.attachments.service import get_attachment
 from yiwen.auth.audit import Actor
 from yiwen.auth.models import StaffUser
-from yiwen.auth.permissions import check_permission
+from yiwen.auth.permissions import check_permission, has_permission
 from yiwen.auth.service import resolve_session
 from yiwen.conversations import service as conversations
 from yiwen.conversations.models import Conversation
@@ -104,11 +104,7 @@ def update_ticket(
         db, clock, ticket, actor=actor, priority=body.priority, category=body.category
     )
     if body.status is not None:
-        if body.status == "resolved":
-            raise InvalidInput("resolution_note_required")
-        if body.status not in STATUSES:
-            raise InvalidInput("invalid_request", detail="status")
-        tickets.change_status(db, clock, ticket, body.status, actor=actor)
+        service.change_ticket_status(db, clock, ticket, body.status, actor=actor)
     return _detail(db, ticket)
 
 
@@ -388,8 +384,9 @@ async def staff_stream(websocket: WebSocket) -> None:
 
 
 def _active_agent(db: Session, agent_id: str) -> StaffUser:
+    """An active staff member whose role works tickets; anyone else would strand the ticket."""
     target = db.get(StaffUser, agent_id)
-    if target is None or not target.is_active:
+    if target is None or not target.is_active or not has_permission(target.role, "ticket.reply"):
         raise InvalidInput("assignee_not_found")
     return target
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from yiwen.auth.audit import Actor, record_audit
 from yiwen.auth.models import StaffUser
+from yiwen.auth.permissions import has_permission
 from yiwen.customers.service import get_customer
 from yiwen.http.deps import (
     AppClock,
@@ -145,11 +146,11 @@ def reveal(
 def agents(
     db: DbSession, agent: Annotated[StaffUser, Depends(require_permission("inbox.read"))]
 ) -> list[AgentOut]:
-    """Active staff, for transfers."""
+    """Active staff whose role works tickets: the people a ticket may be handed to."""
     rows = db.scalars(
         select(StaffUser).where(StaffUser.is_active.is_(True)).order_by(StaffUser.display_name)
     )
-    return [AgentOut.model_validate(u) for u in rows]
+    return [AgentOut.model_validate(u) for u in rows if has_permission(u.role, "ticket.reply")]
 
 
 @router.get("/macros")

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from yiwen.conversations.schemas import AttachmentOut, ConversationOut, MessageOut
 
@@ -191,6 +191,14 @@ class MacroPatch(BaseModel):
     body: str | None = Field(default=None, min_length=1, max_length=5000)
     category: str | None = Field(default=None, max_length=40)
     is_active: bool | None = None
+
+    @field_validator("title", "body", "is_active")
+    @classmethod
+    def _not_blanked(cls, value: object) -> object:
+        """Left out means unchanged; an explicit null would blank a required column."""
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
 
 
 class MacroOut(BaseModel):

@@ -14,12 +14,13 @@ from yiwen.auth.permissions import check_permission
 from yiwen.conversations import service as conversations
 from yiwen.conversations.models import Conversation, Message
 from yiwen.core.clock import Clock, to_local
-from yiwen.core.errors import Conflict, NotFound
+from yiwen.core.errors import Conflict, InvalidInput, NotFound
 from yiwen.core.i18n import translate
 from yiwen.customers.models import Customer
 from yiwen.store.protocol import StoreConnector
 from yiwen.tickets import service as tickets
 from yiwen.tickets.models import Ticket
+from yiwen.tickets.status import STATUSES
 from yiwen.tickets.taxonomy import CATEGORIES
 from yiwen.workspace.models import Macro
 
@@ -133,6 +134,20 @@ def reply_in_conversation(
     return message
 
 
+def change_ticket_status(
+    db: Session, clock: Clock, ticket: Ticket, target: str, *, actor: Actor
+) -> None:
+    """A status set by hand. Resolving needs a note (its own route); leaving a resolution
+    is a reopen, so the timeline says so and the resolution and closing times are cleared."""
+    if target == "resolved":
+        raise InvalidInput("resolution_note_required")
+    if target not in STATUSES:
+        raise InvalidInput("invalid_request", detail="status")
+    if ticket.status in ("resolved", "closed") and target == "open":
+        tickets.reopen_ticket(db, clock, ticket, actor=actor)
+    tickets.change_status(db, clock, ticket, target, actor=actor)
+
+
 def resolve_with_invitation(
     db: Session, clock: Clock, ticket: Ticket, agent: StaffUser, note: str, *, max_chars: int
 ) -> None:
@@ -202,7 +217,12 @@ def reveal_card_key(
 
 
 def render_macro(db: Session, macro: Macro, ticket: Ticket | None, agent: StaffUser) -> str:
-    """Fill ``{variable}`` placeholders; unknown names stay as written (never evaluated)."""
+    """Fill ``{variable}`` placeholders; unknown names stay as written (never evaluated).
+
+    A deactivated macro is deleted as far as agents are concerned: it is not rendered.
+    """
+    if not macro.is_active:
+        raise NotFound("macro_not_found")
     values: dict[str, str] = {"agent_name": agent.display_name}
     if ticket is not None:
         customer = db.get(Customer, ticket.customer_id)
