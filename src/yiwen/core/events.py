@@ -4,6 +4,12 @@ Emitters call :func:`emit` with the session they write through; listeners
 (realtime hub, later notify and analytics) subscribe by event name. A rolled
 back transaction releases nothing, so no listener ever sees a change that did
 not happen.
+
+Reactions that must be part of the same unit of work (an SLA clock started with
+its ticket, an outbox row written with the reply it announces, an assignment made
+with the handoff) subscribe with :meth:`EventBus.subscribe_in_transaction`: they
+run at once, inside the emitter's transaction, so they commit or roll back with it
+and a crash between the two is impossible.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ class DomainEvent:
 
 
 Listener = Callable[[DomainEvent], None]
+TransactionalListener = Callable[[Session, DomainEvent], None]
 
 
 class EventBus:
     def __init__(self) -> None:
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
+        self._in_transaction: dict[str, list[TransactionalListener]] = defaultdict(list)
 
     def subscribe(self, name: str, listener: Listener) -> None:
         """Listen to one event name, or to every event with ``"*"``."""
@@ -42,8 +50,29 @@ class EventBus:
         if listener in self._listeners.get(name, []):
             self._listeners[name].remove(listener)
 
+    def subscribe_in_transaction(self, name: str, listener: TransactionalListener) -> None:
+        """React inside the emitter's transaction (``"*"`` for every event).
+
+        The listener writes through the session it is given and must not commit;
+        an exception it raises aborts the emitter's action, which is the point.
+        """
+        if listener not in self._in_transaction[name]:
+            self._in_transaction[name].append(listener)
+
+    def unsubscribe_in_transaction(self, name: str, listener: TransactionalListener) -> None:
+        if listener in self._in_transaction.get(name, []):
+            self._in_transaction[name].remove(listener)
+
     def clear(self) -> None:
         self._listeners.clear()
+        self._in_transaction.clear()
+
+    def react(self, session: Session, event: DomainEvent) -> None:
+        for listener in [
+            *self._in_transaction.get(event.name, []),
+            *self._in_transaction.get("*", []),
+        ]:
+            listener(session, event)
 
     def publish(self, event: DomainEvent) -> None:
         for listener in [*self._listeners.get(event.name, []), *self._listeners.get("*", [])]:
@@ -57,7 +86,10 @@ bus = EventBus()
 
 
 def emit(session: Session, name: str, **payload: object) -> None:
-    session.info.setdefault(_PENDING, []).append(DomainEvent(name, payload))
+    """Run the in-transaction reactions now; queue the event for release after commit."""
+    event = DomainEvent(name, payload)
+    session.info.setdefault(_PENDING, []).append(event)
+    bus.react(session, event)
 
 
 @sa_event.listens_for(Session, "after_commit")
