@@ -24,6 +24,7 @@ from yiwen.core.settings import Settings
 from yiwen.migrations import upgrade
 from yiwen.store.connectors.demo.connector import DemoStoreConnector
 from yiwen.store.connectors.demo.generator import seed_demo_shop
+from yiwen.wiring import install_reactions
 
 TEST_DB = os.environ.get("YIWEN_TEST_DB", "sqlite")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)
@@ -84,10 +85,17 @@ def database_url(database_factory: DatabaseFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
+def database(database_url: str, clock: FixedClock, settings: Settings) -> Iterator[Database]:
     db = Database(database_url)
+    db.context.update(clock=clock, settings=settings)
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reactions_installed() -> None:
+    """Features' in-transaction reactions are part of the product, in every test."""
+    install_reactions()
 
 
 @pytest.fixture(autouse=True)

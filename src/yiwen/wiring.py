@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 from fastapi import APIRouter
 
@@ -26,6 +27,11 @@ ROUTER_MODULES = (
 )
 
 
+# Modules whose ``install_reactions()`` subscribes their in-transaction event
+# reactions (see yiwen.core.events). Each install must be idempotent.
+REACTION_MODULES: tuple[str, ...] = ()
+
+
 def import_models() -> None:
     """Load every table into ``Base.metadata`` (migrations and tests need all of them)."""
     for name in MODEL_MODULES:
@@ -38,3 +44,10 @@ def routers() -> list[APIRouter]:
         module = importlib.import_module(name)
         found.extend(getattr(module, "ROUTERS", [module.router]))
     return found
+
+
+def install_reactions() -> None:
+    """Subscribe every feature's in-transaction reactions (safe to call more than once)."""
+    for name in REACTION_MODULES:
+        install: Callable[[], None] = importlib.import_module(name).install_reactions
+        install()

@@ -98,14 +98,20 @@ def _make_engine(url: str, *, echo: bool, immediate: bool) -> Engine:
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        # What in-transaction event reactions need (the clock, settings, the store
+        # connector): whoever assembles the app puts it here, and every session
+        # carries it in ``Session.info``; see :func:`session_context`.
+        self.context: dict[str, object] = {}
         self.engine = _make_engine(url, echo=echo, immediate=True)
         self.read_engine = (
             _make_engine(url, echo=echo, immediate=False)
             if url.startswith("sqlite")
             else self.engine
         )
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.context)
+        self.read_sessions = sessionmaker(
+            self.read_engine, expire_on_commit=False, info=self.context
+        )
 
     @property
     def dialect(self) -> str:
@@ -137,3 +143,15 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+def session_context(session: Session, name: str) -> object:
+    """One item of the context the session's database was given (``clock``, ``settings``…).
+
+    Raises ``LookupError`` when it was never provided: a reaction that needs the
+    clock must not silently fall back to the wall clock.
+    """
+    try:
+        return session.info[name]
+    except KeyError:
+        raise LookupError(f"database context has no {name!r}; set Database.context") from None

@@ -17,7 +17,7 @@ from yiwen.core.events import bus
 from yiwen.core.settings import Settings, get_settings
 from yiwen.http.errors import install_error_handlers
 from yiwen.store.protocol import StoreConnector
-from yiwen.wiring import import_models, routers
+from yiwen.wiring import import_models, install_reactions, routers
 
 log = logging.getLogger("yiwen.web")
 
@@ -33,6 +33,8 @@ def create_app(
     clock = clock or SystemClock()
     import_models()
     database = database or Database(settings.resolved_database_url(), echo=settings.sql_echo)
+    database.context.update(clock=clock, settings=settings)
+    install_reactions()
 
     hub = RealtimeHub()
 
