@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -74,3 +75,38 @@ def test_failing_reaction_aborts_the_action(database: Database, reactions: list[
     with database.reading() as db:
         assert db.scalar(select(func.count()).select_from(AuditEntry)) == 0
     assert reactions == []
+
+
+def test_listener_may_open_its_own_transaction_after_commit(
+    database: Database, clock: FixedClock
+) -> None:
+    """The bot answers in a transaction of its own once the customer's message is committed."""
+    outcome: list[str] = []
+
+    def follow_up(event: DomainEvent) -> None:
+        with database.transaction() as db:
+            record_audit(
+                db,
+                clock,
+                actor=Actor.system(),
+                action="test.reacted",
+                target_type="event",
+                target_id="follow-up",
+            )
+        outcome.append("done")
+
+    bus.subscribe("test.followed", follow_up)
+    worker = threading.Thread(target=_emit_once, args=(database, "test.followed"))
+    try:
+        worker.start()
+        worker.join(timeout=10)
+    finally:
+        bus.unsubscribe("test.followed", follow_up)
+    assert not worker.is_alive(), "the follow-up transaction waited on the first one's lock"
+    assert outcome == ["done"]
+    assert _reaction_rows(database) == ["follow-up"]
+
+
+def _emit_once(database: Database, name: str) -> None:
+    with database.transaction() as db:
+        emit(db, name)

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 log = logging.getLogger("yiwen.events")
 
 _PENDING = "yiwen_pending_events"
+_HOLD = "yiwen_hold_events"
+_COMMITTED = "yiwen_committed_events"
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,26 @@ def emit(session: Session, name: str, **payload: object) -> None:
     bus.react(session, event)
 
 
+def hold_until_released(session: Session) -> None:
+    """Keep this session's committed events until :func:`release_held` is called.
+
+    The unit of work uses it to publish only after it has let go of its writer
+    lock, so a listener may start a transaction of its own.
+    """
+    session.info[_HOLD] = True
+
+
+def release_held(session: Session) -> None:
+    for item in session.info.pop(_COMMITTED, []):
+        bus.publish(item)
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _release_after_commit(session: Session) -> None:
     pending: list[DomainEvent] = session.info.pop(_PENDING, [])
+    if session.info.get(_HOLD):
+        session.info.setdefault(_COMMITTED, []).extend(pending)
+        return
     for item in pending:
         bus.publish(item)
 
