@@ -149,6 +149,8 @@ def settings(tmp_path: Path, database_url: str, demo_url: str) -> Settings:
         secret_key="test-secret-key-0123456789abcdef",
         shop_token_secret="shop-secret-for-tests",
         demo_shop_url=demo_url,
+        # Tests drive deliveries and jobs themselves (tests/worker/), never in the background.
+        worker_embedded=False,
     )
 
 

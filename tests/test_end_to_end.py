@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from tests.factories import STAFF_PASSWORD, StaffTeam
 from tests.support.live import serve
 from yiwen.core.clock import FixedClock
+from yiwen.core.settings import Settings
 from yiwen.store.connectors.demo.connector import DemoStoreConnector
 
 PNG = (
@@ -31,6 +32,12 @@ PNG = (
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
     b"\x00\x00\x00IEND\xaeB`\x82"
 )
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The human path: the bot is switched off here (tests/test_end_to_end_bot.py has it on)."""
+    return settings.model_copy(update={"bot_enabled": False})
 
 
 @pytest.fixture

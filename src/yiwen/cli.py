@@ -77,6 +77,15 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(run=_migrate)
 
+    worker = commands.add_parser("worker", help="deliver notifications and run periodic jobs")
+    worker.add_argument("--until-idle", action="store_true", help="exit once nothing is due")
+    worker.add_argument(
+        "--deliveries-only",
+        action="store_true",
+        help="deliver notifications but leave the periodic jobs to other workers",
+    )
+    worker.set_defaults(run=_worker)
+
     demo = commands.add_parser("demo", help="the embedded demo shop").add_subparsers()
     seed = demo.add_parser("seed", help="generate demo orders")
     seed.add_argument("--orders", type=int, default=5000)
@@ -92,6 +101,33 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name", required=True)
     create.add_argument("--password", help="default: generated and printed")
     create.set_defaults(run=_staff_create)
+
+    nlu = commands.add_parser("nlu", help="the bot's language understanding").add_subparsers()
+    parse = nlu.add_parser("parse", help="JSON lines {text} on stdin → intent and slots")
+    parse.add_argument("--now", help="ISO time that relative words resolve against")
+    parse.set_defaults(run=_nlu_parse)
+    evaluation = nlu.add_parser("eval", help="score the NLU on a labelled JSON-lines file")
+    evaluation.add_argument("file", type=Path)
+    evaluation.add_argument("--json", action="store_true", help="machine-readable figures")
+    evaluation.set_defaults(run=_nlu_eval)
+
+    connector = commands.add_parser("connector", help="the shop connector").add_subparsers()
+    connector_test = connector.add_parser("test", help="check the configured shop connector")
+    connector_test.add_argument("--order", help="an order number to look up as a sample")
+    connector_test.add_argument("--email", help="a buyer email (or contact) to look up")
+    connector_test.set_defaults(run=_connector_test)
+
+    bot = commands.add_parser("bot", help="the customer-service bot").add_subparsers()
+    simulate = bot.add_parser("simulate", help="play scripted customers against a demo shop")
+    simulate.add_argument("--conversations", type=int, default=1000)
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--json", action="store_true", help="one JSON object of figures")
+    simulate.set_defaults(run=_bot_simulate)
+
+    kb = commands.add_parser("kb", help="the help-center knowledge base").add_subparsers()
+    kb_eval = kb.add_parser("eval", help="top-1/top-3 retrieval accuracy on a JSON-lines file")
+    kb_eval.add_argument("file", type=Path)
+    kb_eval.set_defaults(run=_kb_eval)
     return parser
 
 
@@ -104,6 +140,33 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    """A worker process; any number may run beside `yiwen serve` (set worker_embedded=false)."""
+    import signal
+    import threading
+
+    from yiwen.core.db import Database
+    from yiwen.wiring import build_worker, import_models, install_reactions
+
+    import_models()
+    install_reactions()
+    clock = SystemClock()
+    database = Database(settings.resolved_database_url(), echo=settings.sql_echo)
+    database.context.update(clock=clock, settings=settings)
+    worker = build_worker(database, settings, clock, jobs=() if args.deliveries_only else None)
+    if args.until_idle:
+        stats = worker.run_until_idle()
+    else:
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        worker.run_forever(stop)
+        stats = worker.stats
+    database.dispose()
+    print(json.dumps({"worker": worker.holder, **vars(stats)}))
+    return 0
+
+
 def _demo_seed(args: argparse.Namespace, settings: Settings) -> int:
     from yiwen.store.connectors.demo.generator import run_seed
 
@@ -113,6 +176,43 @@ def _demo_seed(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
     return 0
+
+
+def _connector_test(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.store.checkup import run_checks
+
+    checks = run_checks(settings, SystemClock(), order_no=args.order, email=args.email)
+    for check in checks:
+        mark = "✓" if check.ok else "✗"
+        print(f"{mark} {check.name}" + (f"：{check.detail}" if check.detail else ""))
+    return 0 if all(check.ok for check in checks) else 1
+
+
+def _nlu_parse(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: the NLU loads scikit-learn, which other commands do not need.
+    from yiwen.bot.nlu.cli import run_parse
+
+    return run_parse(args.now, sys.stdin, sys.stdout, ticket_prefix=settings.ticket_number_prefix)
+
+
+def _nlu_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.bot.nlu.cli import run_eval
+
+    return run_eval(
+        args.file, sys.stdout, as_json=args.json, ticket_prefix=settings.ticket_number_prefix
+    )
+
+
+def _bot_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.bot.cli import run_simulate
+
+    return run_simulate(args.conversations, args.seed, sys.stdout, as_json=args.json)
+
+
+def _kb_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.bot.kb.evaluate import run_eval
+
+    return run_eval(settings, args.file, sys.stdout, sys.stderr)
 
 
 def _staff_create(args: argparse.Namespace, settings: Settings) -> int:

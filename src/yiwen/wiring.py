@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
+
+if TYPE_CHECKING:
+    from yiwen.core.clock import Clock
+    from yiwen.core.db import Database
+    from yiwen.core.settings import Settings
+    from yiwen.store.protocol import StoreConnector
+    from yiwen.worker.runner import Worker
 
 MODEL_MODULES = (
     "yiwen.auth.models",
@@ -15,6 +23,12 @@ MODEL_MODULES = (
     "yiwen.attachments.models",
     "yiwen.tickets.models",
     "yiwen.workspace.models",
+    "yiwen.routing.models",
+    "yiwen.analytics.models",
+    "yiwen.bot.models",
+    "yiwen.notify.models",
+    "yiwen.worker.models",
+    "yiwen.sla.models",
 )
 
 ROUTER_MODULES = (
@@ -24,12 +38,32 @@ ROUTER_MODULES = (
     "yiwen.store.api",
     "yiwen.workspace.api",
     "yiwen.workspace.orders_api",
+    "yiwen.routing.api",
+    "yiwen.analytics.api",
+    "yiwen.bot.kb.api",
+    "yiwen.bot.llm.api",
+    "yiwen.sla.api",
+    "yiwen.notify.api",
 )
 
 
 # Modules whose ``install_reactions()`` subscribes their in-transaction event
 # reactions (see yiwen.core.events). Each install must be idempotent.
-REACTION_MODULES: tuple[str, ...] = ()
+REACTION_MODULES: tuple[str, ...] = (
+    "yiwen.bot.reactions",
+    "yiwen.routing.reactions",
+    "yiwen.sla.reactions",
+    "yiwen.notify.rules",
+)
+
+# Periodic jobs the worker runs: ("module:function", interval in seconds). Each
+# is called as fn(db, clock, store) in a transaction of its own, by one worker
+# process at a time (see yiwen.worker.jobs).
+PERIODIC_JOBS: tuple[tuple[str, float], ...] = (
+    ("yiwen.sla.jobs:sweep_sla", 60.0),
+    ("yiwen.sla.jobs:sweep_closing", 300.0),
+    ("yiwen.bot.service:run_due_followups", 60.0),
+)
 
 
 def import_models() -> None:
@@ -42,7 +76,7 @@ def routers() -> list[APIRouter]:
     found: list[APIRouter] = []
     for name in ROUTER_MODULES:
         module = importlib.import_module(name)
-        found.extend(getattr(module, "ROUTERS", [module.router]))
+        found.extend(module.ROUTERS if hasattr(module, "ROUTERS") else [module.router])
     return found
 
 
@@ -51,3 +85,44 @@ def install_reactions() -> None:
     for name in REACTION_MODULES:
         install: Callable[[], None] = importlib.import_module(name).install_reactions
         install()
+
+
+def build_worker(
+    database: Database,
+    settings: Settings,
+    clock: Clock,
+    store: Callable[[], StoreConnector] | None = None,
+    jobs: tuple[tuple[str, float], ...] | None = None,
+) -> Worker:
+    """The worker with the configured notifiers and ``jobs`` (default ``PERIODIC_JOBS``).
+
+    Also tells the notify rules which customer channels can be pushed to, so
+    they queue nothing an adapter could not deliver. ``store`` defaults to a
+    connector of the worker's own, built on first use.
+    """
+    import threading
+
+    from yiwen.notify.registry import CHANNEL_ADAPTERS, build_notifiers
+    from yiwen.notify.rules import PUSH_CHANNELS
+    from yiwen.store.registry import build_store
+    from yiwen.worker.jobs import load_jobs
+    from yiwen.worker.runner import Worker
+
+    database.context[PUSH_CHANNELS] = frozenset(CHANNEL_ADAPTERS)
+    built: list[StoreConnector] = []
+    lock = threading.Lock()
+
+    def own_store() -> StoreConnector:
+        with lock:
+            if not built:
+                built.append(build_store(settings, clock))
+            return built[0]
+
+    return Worker(
+        database,
+        clock,
+        settings,
+        build_notifiers(settings, clock, database),
+        load_jobs(PERIODIC_JOBS if jobs is None else jobs),
+        store=store or own_store,
+    )

@@ -24,13 +24,17 @@ from typing import Protocol
 
 import pytest
 
+from tests.store.dujiaoka.fixtures import dujiaoka_shop  # noqa: F401  (fixture)
+from tests.store.http.fixtures import http_reference  # noqa: F401  (fixture)
 from yiwen.core.errors import Conflict, InvalidInput, NotFound
 from yiwen.store.connectors.demo.connector import DemoStoreConnector
 from yiwen.store.protocol import (
     AccountNotFound,
+    ActionNotSupported,
     OrderNotFound,
     StoreActionRefused,
     StoreConnector,
+    capabilities_of,
 )
 
 # delivered_ok: a paid card-key order, delivered, bought by a logged-in shop user;
@@ -68,8 +72,26 @@ def make_demo_harness(request: pytest.FixtureRequest) -> Harness:
     return Harness(connector=connector, example=examples.__getitem__)
 
 
-HARNESSES: dict[str, Callable[[pytest.FixtureRequest], Harness]] = {"demo": make_demo_harness}
-CONNECTORS = ["demo"]
+def make_dujiaoka_harness(request: pytest.FixtureRequest) -> Harness:
+    from tests.store.dujiaoka.fixtures import make_connector
+
+    shop = request.getfixturevalue("dujiaoka_shop")
+    connector = make_connector(shop, request.getfixturevalue("tmp_path"))
+    request.addfinalizer(connector.close)
+    return Harness(connector=connector, example=shop.examples.__getitem__)
+
+
+def make_http_harness(request: pytest.FixtureRequest) -> Harness:
+    reference = request.getfixturevalue("http_reference")
+    return Harness(connector=reference.connector, example=reference.examples.__getitem__)
+
+
+HARNESSES: dict[str, Callable[[pytest.FixtureRequest], Harness]] = {
+    "demo": make_demo_harness,
+    "dujiaoka": make_dujiaoka_harness,
+    "http": make_http_harness,
+}
+CONNECTORS = ["demo", "dujiaoka", "http"]
 
 
 @pytest.fixture(params=CONNECTORS)
@@ -80,6 +102,38 @@ def harness(request: pytest.FixtureRequest) -> Harness:
 @pytest.fixture
 def connector(harness: Harness) -> StoreConnector:
     return harness.connector
+
+
+def require(harness: Harness, capability: str) -> None:
+    """Tests of an action run where the connector declares it; see the refusal test below."""
+    if capability not in capabilities_of(harness.connector):
+        pytest.skip(f"{harness.connector.name} declares no {capability}")
+
+
+def test_undeclared_actions_are_refused_with_a_task_and_change_nothing(harness: Harness) -> None:
+    c = harness.connector
+    case = harness.example("delivered_ok")
+    user = case.shop_user_id or ""
+    calls = {
+        "refund": lambda: c.refund(case.order_no, None, reason="退款", idempotency_key="u1"),
+        "repush_upstream": lambda: c.repush_upstream(case.order_no, idempotency_key="u2"),
+        "resend_delivery": lambda: c.resend_delivery(case.order_no, idempotency_key="u3"),
+        "freeze_account": lambda: c.freeze_account(user, reason="x", idempotency_key="u4"),
+        "unfreeze_account": lambda: c.unfreeze_account(user, reason="x", idempotency_key="u5"),
+        "accounts": lambda: c.get_account(user),
+        "issue_coupon": lambda: c.issue_coupon(
+            shop_user_id=user, contact=None, amount=Decimal("1"), reason="x", idempotency_key="u6"
+        ),
+    }
+    missing = sorted(set(calls) - capabilities_of(c))
+    if not missing:
+        pytest.skip(f"{c.name} declares every action")
+    before = c.get_order(case.order_no)
+    for action in missing:
+        with pytest.raises(ActionNotSupported) as caught:
+            calls[action]()
+        assert caught.value.code == "action_needs_shop_owner" and caught.value.task
+    assert c.get_order(case.order_no) == before
 
 
 def test_every_required_case_has_an_example(harness: Harness) -> None:
@@ -157,6 +211,7 @@ def test_a_key_of_another_order_cannot_be_revealed(harness: Harness) -> None:
 
 
 def test_refund_with_the_same_key_twice_moves_money_once(harness: Harness) -> None:
+    require(harness, "refund")
     order_no = harness.example("topup_delivered").order_no
     first = harness.connector.refund(
         order_no, Decimal("1.00"), reason="补偿差价", idempotency_key="refund-1"
@@ -172,6 +227,7 @@ def test_refund_with_the_same_key_twice_moves_money_once(harness: Harness) -> No
 
 
 def test_refund_above_refundable_is_refused_and_changes_nothing(harness: Harness) -> None:
+    require(harness, "refund")
     order_no = harness.example("topup_delivered").order_no
     before = harness.connector.get_order(order_no)
     with pytest.raises(StoreActionRefused) as caught:
@@ -183,6 +239,7 @@ def test_refund_above_refundable_is_refused_and_changes_nothing(harness: Harness
 
 
 def test_partial_refund_then_the_rest_then_nothing_left(harness: Harness) -> None:
+    require(harness, "refund")
     order_no = harness.example("topup_delivered").order_no
     amount = harness.connector.get_order(order_no).amount
     harness.connector.refund(order_no, Decimal("0.50"), reason="部分退款", idempotency_key="p1")
@@ -199,6 +256,7 @@ def test_partial_refund_then_the_rest_then_nothing_left(harness: Harness) -> Non
 
 
 def test_an_unpaid_order_cannot_be_refunded(harness: Harness) -> None:
+    require(harness, "refund")
     with pytest.raises(StoreActionRefused) as caught:
         harness.connector.refund(
             harness.example("unpaid").order_no, None, reason="退款", idempotency_key="unpaid"
@@ -208,6 +266,7 @@ def test_an_unpaid_order_cannot_be_refunded(harness: Harness) -> None:
 
 @pytest.mark.parametrize("amount", ["0", "-5.00", "0.001", "NaN"])
 def test_refund_amount_must_be_positive_cents(harness: Harness, amount: str) -> None:
+    require(harness, "refund")
     order_no = harness.example("topup_delivered").order_no
     with pytest.raises(InvalidInput) as caught:
         harness.connector.refund(order_no, Decimal(amount), reason="退款", idempotency_key="bad")
@@ -216,6 +275,7 @@ def test_refund_amount_must_be_positive_cents(harness: Harness, amount: str) -> 
 
 
 def test_a_key_reused_for_a_different_request_conflicts(harness: Harness) -> None:
+    require(harness, "refund")
     case = harness.example("topup_delivered")
     harness.connector.refund(case.order_no, Decimal("1.00"), reason="退款", idempotency_key="k")
     with pytest.raises(Conflict) as caught:
@@ -233,6 +293,7 @@ def test_a_key_reused_for_a_different_request_conflicts(harness: Harness) -> Non
 
 
 def test_resend_delivery_resends_delivered_card_keys_once_per_key(harness: Harness) -> None:
+    require(harness, "resend_delivery")
     order_no = harness.example("delivered_ok").order_no
     before = harness.connector.get_order(order_no).delivery.resend_count
     first = harness.connector.resend_delivery(order_no, idempotency_key="resend-1")
@@ -245,12 +306,14 @@ def test_resend_delivery_resends_delivered_card_keys_once_per_key(harness: Harne
 
 @pytest.mark.parametrize("case", ["topup_delivered", "push_failed", "unpaid"])
 def test_resend_is_refused_without_delivered_card_keys(harness: Harness, case: str) -> None:
+    require(harness, "resend_delivery")
     with pytest.raises(StoreActionRefused) as caught:
         harness.connector.resend_delivery(harness.example(case).order_no, idempotency_key="r")
     assert caught.value.code == "nothing_to_resend"
 
 
 def test_repush_after_a_failed_push_starts_a_new_attempt(harness: Harness) -> None:
+    require(harness, "repush_upstream")
     order_no = harness.example("push_failed").order_no
     before = harness.connector.get_order(order_no)
     assert before.delivery.status == "failed"
@@ -267,6 +330,7 @@ def test_repush_after_a_failed_push_starts_a_new_attempt(harness: Harness) -> No
 
 @pytest.mark.parametrize("case", ["topup_delivered", "delivered_ok", "unpaid"])
 def test_repush_is_refused_when_there_is_nothing_to_push(harness: Harness, case: str) -> None:
+    require(harness, "repush_upstream")
     order_no = harness.example(case).order_no
     before = harness.connector.get_order(order_no)
     with pytest.raises(StoreActionRefused) as caught:
@@ -276,6 +340,7 @@ def test_repush_is_refused_when_there_is_nothing_to_push(harness: Harness, case:
 
 
 def test_check_card_key_tells_used_from_unused_and_unknown(harness: Harness) -> None:
+    require(harness, "card_key_state")
     used = harness.connector.get_order(harness.example("key_used").order_no)
     clear = harness.connector.reveal_card_key(used.order_no, used.delivery.card_keys[0].key_id)
     check = harness.connector.check_card_key(clear)
@@ -290,6 +355,7 @@ def test_check_card_key_tells_used_from_unused_and_unknown(harness: Harness) -> 
 
 
 def test_freezing_twice_is_a_quiet_success_and_unfreeze_restores(harness: Harness) -> None:
+    require(harness, "freeze_account")
     user = harness.example("delivered_ok").shop_user_id
     assert user is not None
     assert harness.connector.get_account(user).frozen is False
@@ -304,6 +370,7 @@ def test_freezing_twice_is_a_quiet_success_and_unfreeze_restores(harness: Harnes
 
 
 def test_coupon_issue_is_idempotent(harness: Harness) -> None:
+    require(harness, "issue_coupon")
     user = harness.example("delivered_ok").shop_user_id
     first = harness.connector.issue_coupon(
         shop_user_id=user,
@@ -330,7 +397,9 @@ def test_coupon_issue_is_idempotent(harness: Harness) -> None:
     assert other.reference != first.reference and other.amount == Decimal("5.00")
 
 
-def test_coupon_needs_a_known_recipient(connector: StoreConnector) -> None:
+def test_coupon_needs_a_known_recipient(harness: Harness) -> None:
+    require(harness, "issue_coupon")
+    connector = harness.connector
     with pytest.raises(InvalidInput):
         connector.issue_coupon(
             shop_user_id=None, contact=None, amount=Decimal("5"), reason="补偿", idempotency_key="c"

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from tests.factories import StaffTeam, login_headers
 from yiwen.auth.audit import AuditEntry
 from yiwen.core.db import Database
+from yiwen.core.settings import Settings
 from yiwen.store.connectors.demo.connector import DemoStoreConnector
 from yiwen.store.connectors.demo.models import ShopOrder
 from yiwen.store.connectors.demo.shop import ExampleOrder
@@ -21,6 +22,12 @@ from yiwen.tickets.models import Ticket, TicketEvent
 from yiwen.workspace.models import OrderAction
 
 Headers = dict[str, str]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The workspace is the human workflow; the bot (tested in tests/bot) is switched off."""
+    return settings.model_copy(update={"bot_enabled": False})
 
 
 @dataclass(frozen=True)

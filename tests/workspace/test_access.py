@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover - older FastAPI lists the routes flat
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 # Public (customer) routes and the login itself are meant to be reachable without a staff session.
-PUBLIC_PREFIXES = ("/api/v1/customer/", "/api/v1/auth/login")
+PUBLIC_PREFIXES = ("/api/v1/customer/", "/api/v1/auth/login", "/api/v1/help/")
 # Routes for one's own session: any logged-in staff member may use them, whatever the role.
 OWN_SESSION_PREFIX = "/api/v1/auth/"
 
@@ -91,6 +91,8 @@ def ids(
     seat: Seats,
     report: Reporter,
     demo: DemoStoreConnector,
+    database: Database,
+    clock: FixedClock,
 ) -> RealIds:
     cases = demo.example_orders()
     reported = report(order_no=cases["push_failed"].order_no, contact=cases["push_failed"].contact)
@@ -115,8 +117,44 @@ def ids(
             "macro_id": macro.json()["id"],
             "attachment_id": upload.json()["id"],
             "user_id": team.l1.id,
+            "queue_key": "general_l1",
+            "category": "card_invalid",
+            "policy_id": "slapol0000000000000000000default",  # seeded by migration 0004
+            "calendar_id": "slacal0000000000000000000000247",
+            "article_id": "refund-policy",  # a packaged help-center article
+            **_notify_ids(database, clock),
         }
     )
+
+
+def _notify_ids(database: Database, clock: FixedClock) -> dict[str, str]:
+    """A webhook endpoint and one delivery to it, for the notify admin routes."""
+    from yiwen.notify.models import WebhookEndpoint
+    from yiwen.notify.outbox import enqueue
+
+    with database.transaction() as db:
+        endpoint = WebhookEndpoint(
+            url="https://hooks.example.com/yiwen",
+            secret="s" * 32,
+            events=[],
+            description="",
+            active=True,
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        db.add(endpoint)
+        db.flush()
+        entry = enqueue(
+            db,
+            clock,
+            key="access-check",
+            kind="webhook",
+            event="ticket.rated",
+            recipient=endpoint.id,
+            payload={},
+        )
+        assert entry is not None
+        return {"webhook_id": endpoint.id, "delivery_id": entry.id}
 
 
 def _valid_request(route: Route, ids: RealIds) -> dict[str, Any]:

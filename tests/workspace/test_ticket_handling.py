@@ -534,8 +534,9 @@ def test_every_step_leaves_its_event_and_only_public_ones_reach_the_customer(
         "note",
         "transferred",
         "resolved",
+        "confirm_requested",  # the SLA feature asks the customer to confirm (issue 4)
     ]
-    assert [e["actor_id"] for e in timeline[3:]] == [team.l1.id] * 3 + [team.l2.id]
+    assert [e["actor_id"] for e in timeline[3:7]] == [team.l1.id] * 3 + [team.l2.id]
     public = [e["kind"] for e in timeline if e["visibility"] == "public"]
     assert public == [k for k in kinds if k != "note"]
     assert [e["kind"] for e in customer_view(client, ticket)["timeline"]] == public

@@ -44,6 +44,11 @@ CARD_KEY_REVEAL = "card_key.reveal"
 MACRO_MANAGE = "macro.manage"
 STAFF_MANAGE = "staff.manage"
 AUDIT_READ = "audit.read"
+NOTIFY_MANAGE = "notify.manage"  # webhooks, delivery log, dead letters (admin, supervisor)
+ROUTING_MANAGE = "routing.manage"  # queues, category map, agent profiles, VIPs
+KPI_READ = "kpi.read"  # everyone's KPIs; agents read only their own without it
+KB_MANAGE = "kb.manage"  # edit and unpublish help-center articles (admin, supervisor)
+SLA_MANAGE = "sla.manage"  # SLA policies and business calendars (admin, supervisor)
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(
     {
@@ -66,6 +71,11 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(
         MACRO_MANAGE,
         STAFF_MANAGE,
         AUDIT_READ,
+        NOTIFY_MANAGE,
+        ROUTING_MANAGE,
+        KPI_READ,
+        KB_MANAGE,
+        SLA_MANAGE,
     }
 )
 

@@ -51,6 +51,61 @@ class Settings(BaseSettings):
     coupon_limits: dict[str, Decimal | None] = Field(default_factory=_default_coupon_limits)
     cookie_secure: bool = False
     sql_echo: bool = False
+    # The bot answers every new conversation first (issue 3); off, customers wait for humans.
+    bot_enabled: bool = True
+    # The most the bot may refund on its own for an undelivered order; above it, finance decides.
+    bot_auto_refund_limit: Decimal = Decimal("50")
+    # Optional LLM (issue 3): an OpenAI-compatible /v1/chat/completions endpoint (DeepSeek,
+    # Qwen, vLLM, Ollama) that only rephrases answers and drafts replies; it never acts.
+    llm_enabled: bool = False
+    llm_base_url: str = "http://127.0.0.1:11434/v1"
+    llm_api_key: str = ""
+    llm_model: str = ""
+    llm_timeout_seconds: float = 10.0
+    # SLA (issue 4): warn the assignee and supervisors at these fractions of a target.
+    sla_warning_fractions: list[float] = Field(default_factory=lambda: [0.75, 0.9])
+    # Closing honestly (issue 4): notice this long after resolution, close after the grace
+    # period with no reply, re-check held tickets, and let the customer reopen for a window.
+    closing_notice_delay_hours: float = 24.0
+    closing_grace_hours: float = 72.0
+    closing_recheck_minutes: float = 60.0
+    reopen_window_days: float = 7.0
+    # Durable work (issue 4): the worker runs inside `yiwen serve` unless separate
+    # `yiwen worker` processes do the work (then set worker_embedded=false).
+    worker_embedded: bool = True
+    worker_poll_seconds: float = 1.0
+    worker_batch_size: int = 20
+    worker_claim_seconds: int = 60
+    notify_max_attempts: int = 8
+    notify_backoff_base_seconds: float = 10.0
+    notify_backoff_max_seconds: float = 3600.0
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "一问客服 <noreply@localhost>"
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 15.0
+    sms_gateway_url: str = ""
+    sms_api_key: str = ""
+    sms_api_secret: str = ""
+    sms_template: str = "yiwen_notice"
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = 10.0
+    # dujiaoka connector (issue 7): the shop database's read-only DSN, and optionally a
+    # separate write account (coupons); empty means Yiwen never writes to the shop.
+    dujiaoka_url: str = ""
+    dujiaoka_write_url: str = ""
+    dujiaoka_timezone: str = "Asia/Shanghai"
+    dujiaoka_timeout_seconds: float = 5.0
+    # Signed HTTP connector (issue 7, docs/connector-http.md).
+    http_store_url: str = ""
+    http_store_key_id: str = ""
+    http_store_secret: str = ""
+    http_store_timeout_seconds: float = 5.0
+    http_store_retries: int = 3
+    # Regular expressions (full match) of the shop's order numbers; empty = the usual two.
+    http_store_order_no_patterns: list[str] = Field(default_factory=list)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'yiwen.db'}"

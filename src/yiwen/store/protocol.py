@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from yiwen.core.errors import Conflict, NotFound
+from yiwen.core.i18n import register_messages
 from yiwen.store import messages  # noqa: F401  (registers the store's error texts)
 
 OrderStatus = Literal[
@@ -42,6 +43,20 @@ ActionName = Literal[
     "freeze_account",
     "unfreeze_account",
 ]
+# What a connector can do. A connector without a ``capabilities`` attribute (the
+# demo shop) can do everything; one that lacks a capability raises
+# ActionNotSupported for it, so the console and the bot offer only what works.
+Capability = Literal[
+    "resend_delivery",
+    "repush_upstream",
+    "refund",
+    "issue_coupon",
+    "freeze_account",
+    "unfreeze_account",
+    "accounts",  # get_account: the shop has user accounts
+    "card_key_state",  # check_card_key knows whether a key was redeemed
+]
+ALL_CAPABILITIES: frozenset[str] = frozenset(get_args(Capability))
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,7 @@ class Payment:
     paid_at: datetime | None
     callback_received: bool
     refunded_amount: Decimal = Decimal("0.00")
+    gateway: str | None = None  # the shop's own name for its payment channel
 
 
 @dataclass(frozen=True)
@@ -125,6 +141,7 @@ class Order:
     delivery: Delivery
     upstream_pushes: tuple[UpstreamPush, ...] = ()
     supplier: str | None = None
+    shop_status: str | None = None  # the shop's own status, e.g. "6 异常", when it says more
 
     @property
     def refundable_amount(self) -> Decimal:
@@ -184,6 +201,31 @@ class AccountNotFound(NotFound):
 
 class StoreActionRefused(Conflict):
     """The shop will not do this (nothing to refund, key not delivered yet, …)."""
+
+
+class ActionNotSupported(StoreActionRefused):
+    """The shop cannot do this from outside; ``task`` tells the shop owner what to do by hand."""
+
+    def __init__(self, action: str, *, task: str, order_no: str | None = None) -> None:
+        super().__init__("action_needs_shop_owner", action=action, task=task, order_no=order_no)
+        self.action = action
+        self.task = task
+
+
+register_messages(
+    {
+        "action_needs_shop_owner": (
+            "该店铺系统无法由一问自动执行此操作，需要店主处理：{task}",
+            "The shop cannot do this from outside; the shop owner must: {task}",
+        ),
+    }
+)
+
+
+def capabilities_of(connector: object) -> frozenset[str]:
+    """What ``connector`` declares it can do; everything when it declares nothing."""
+    declared = getattr(connector, "capabilities", None)
+    return ALL_CAPABILITIES if declared is None else frozenset(declared)
 
 
 class StoreUnavailable(Exception):

@@ -17,7 +17,19 @@ def _demo(settings: Settings, clock: Clock) -> StoreConnector:
     return DemoStoreConnector.from_settings(settings, clock)
 
 
-FACTORIES: dict[str, ConnectorFactory] = {"demo": _demo}
+def _dujiaoka(settings: Settings, clock: Clock) -> StoreConnector:
+    from yiwen.store.connectors.dujiaoka.connector import DujiaokaConnector
+
+    return DujiaokaConnector.from_settings(settings, clock)
+
+
+def _http(settings: Settings, clock: Clock) -> StoreConnector:
+    from yiwen.store.connectors.http.client import HttpStoreConnector
+
+    return HttpStoreConnector.from_settings(settings)
+
+
+FACTORIES: dict[str, ConnectorFactory] = {"demo": _demo, "dujiaoka": _dujiaoka, "http": _http}
 
 
 def build_store(settings: Settings, clock: Clock) -> StoreConnector:

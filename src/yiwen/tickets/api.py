@@ -17,6 +17,7 @@ from yiwen.http.deps import (
     Store,
 )
 from yiwen.http.ratelimit import limit_by_client
+from yiwen.sla import closing
 from yiwen.tickets import intake, service
 from yiwen.tickets.models import Ticket
 from yiwen.tickets.schemas import (
@@ -132,11 +133,13 @@ def reopen(
     request: Request,
     db: DbSession,
     clock: AppClock,
+    settings: AppSettings,
     who: CurrentCustomer,
 ) -> TicketPublic:
+    """Reopen a resolved ticket, or a closed one within the reopen window (else 409)."""
     ticket = intake.get_ticket_for(db, who, number)
-    service.reopen_ticket(
-        db, clock, ticket, actor=Actor.customer(who.customer_id), reason=body.reason
+    closing.reopen_by_customer(
+        db, clock, settings, ticket, actor=Actor.customer(who.customer_id), reason=body.reason
     )
     return _view(request, db, ticket)
 

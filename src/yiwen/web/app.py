@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from yiwen import __version__
+from yiwen.bot.service import BotRunner
 from yiwen.conversations.realtime import RealtimeHub
 from yiwen.core.clock import Clock, SystemClock
 from yiwen.core.db import Database
@@ -17,7 +18,9 @@ from yiwen.core.events import bus
 from yiwen.core.settings import Settings, get_settings
 from yiwen.http.errors import install_error_handlers
 from yiwen.store.protocol import StoreConnector
-from yiwen.wiring import import_models, install_reactions, routers
+from yiwen.store.registry import build_store
+from yiwen.wiring import build_worker, import_models, install_reactions, routers
+from yiwen.worker.runner import EmbeddedWorker
 
 log = logging.getLogger("yiwen.web")
 
@@ -37,14 +40,24 @@ def create_app(
     install_reactions()
 
     hub = RealtimeHub()
+    worker = build_worker(database, settings, clock, store=lambda: _app_store(app))
+    bot = BotRunner(database, clock, settings, store=lambda: _app_store(app))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
         bus.subscribe("*", hub.on_event)
+        bot.attach()
+        # Outbox deliveries and periodic jobs, unless separate `yiwen worker`s run them.
+        embedded = EmbeddedWorker(worker) if settings.worker_embedded else None
+        if embedded is not None:
+            embedded.start()
         try:
             yield
         finally:
+            if embedded is not None:
+                embedded.stop()
+            bot.detach()
             bus.unsubscribe("*", hub.on_event)
 
     app = FastAPI(
@@ -58,6 +71,8 @@ def create_app(
     app.state.database = database
     app.state.store = store
     app.state.hub = hub
+    app.state.bot = bot
+    app.state.worker = worker
     install_error_handlers(app)
     for router in routers():
         app.include_router(router)
@@ -67,3 +82,11 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def _app_store(app: FastAPI) -> StoreConnector:
+    """The app's shop connector for periodic jobs, built on first use like the routes' one."""
+    if app.state.store is None:
+        app.state.store = build_store(app.state.settings, app.state.clock)
+    store: StoreConnector = app.state.store
+    return store

@@ -1,0 +1,1 @@
+"""KPIs for supervisors and agents: definitions in docs/metrics.md, computed in SQL."""

@@ -1,0 +1,50 @@
+"""In-transaction reactions that put conversations in the bot's hands.
+
+A new conversation starts with the bot when ``settings.bot_enabled``; a
+customer writing again in a conversation the bot resolved gets the bot again
+(a fresh episode that keeps what the bot already knows), not a human queue.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from yiwen.bot.models import BotSession
+from yiwen.conversations.models import Conversation
+from yiwen.core.db import session_context
+from yiwen.core.events import DomainEvent, bus
+from yiwen.core.settings import Settings
+
+
+def _bot_enabled(session: Session) -> bool:
+    try:
+        settings = session_context(session, "settings")
+    except LookupError:
+        return False  # a database without settings (a tool's) keeps the human path
+    return isinstance(settings, Settings) and settings.bot_enabled
+
+
+def start_with_bot(session: Session, event: DomainEvent) -> None:
+    conversation = session.get(Conversation, event.payload.get("conversation_id"))
+    if conversation is not None and conversation.status == "waiting" and _bot_enabled(session):
+        conversation.status = "bot"
+
+
+def back_to_bot(session: Session, event: DomainEvent) -> None:
+    message = event.payload.get("message")
+    if not isinstance(message, dict) or message.get("sender_type") != "customer":
+        return
+    conversation = session.get(Conversation, message.get("conversation_id"))
+    if conversation is None or conversation.status != "waiting" or conversation.assignee_id:
+        return
+    bot = session.get(BotSession, conversation.id)
+    if bot is None or bot.state != "resolved" or not _bot_enabled(session):
+        return
+    conversation.status = "bot"
+    bot.state, bot.goal, bot.pending = "active", None, None
+    bot.failures, bot.clarifications, bot.ticket_id = 0, 0, None
+
+
+def install_reactions() -> None:
+    bus.subscribe_in_transaction("conversation.started", start_with_bot)
+    bus.subscribe_in_transaction("message.created", back_to_bot)

@@ -1,0 +1,147 @@
+"""Running the bot: after a customer's message is committed, in a transaction of its own.
+
+The customer's message is stored first (the request's transaction); only
+then does the bot take its turn, so a bot failure never loses a message. A
+turn that crashes is rolled back and the conversation handed to humans in a
+fresh transaction, so the customer is never left talking to a broken bot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yiwen.bot.dialogue import carry_out, make_turn, take_turn
+from yiwen.bot.followups import check_followup
+from yiwen.bot.models import BotFollowup
+from yiwen.bot.nlu import understand
+from yiwen.bot.nlu.types import Understanding
+from yiwen.bot.turn import handoff
+from yiwen.conversations.models import Conversation, Message
+from yiwen.core.clock import Clock
+from yiwen.core.db import Database, session_context
+from yiwen.core.events import DomainEvent, bus
+from yiwen.core.settings import Settings
+from yiwen.store.protocol import StoreConnector, StoreUnavailable
+
+log = logging.getLogger("yiwen.bot")
+NEUTRAL = Understanding("out_of_scope", 0.0)
+
+
+def handle_customer_message(
+    db: Session,
+    clock: Clock,
+    settings: Settings,
+    store: StoreConnector,
+    conversation_id: str,
+    message_id: int,
+) -> bool:
+    """Take the bot's turn for one stored customer message; False when it is not the bot's.
+
+    A message already answered (a replay, a second delivery of the event) is
+    skipped, so a message never gets two turns.
+    """
+    conversation = db.get(Conversation, conversation_id)
+    message = db.get(Message, message_id)
+    if conversation is None or message is None or conversation.status != "bot":
+        return False
+    if message.sender_type != "customer" or message.conversation_id != conversation.id:
+        return False
+    understanding = understand(
+        message.body,
+        clock.now(),
+        order_patterns=store.order_no_patterns,
+        ticket_prefix=settings.ticket_number_prefix,
+    )
+    turn = make_turn(db, clock, settings, store, conversation, understanding, message.body)
+    if message.id <= turn.session.last_message_id:
+        return False
+    turn.session.last_message_id = message.id
+    try:
+        with db.begin_nested():
+            take_turn(turn)
+    except StoreUnavailable:
+        log.warning("shop unavailable during the bot's turn in %s", conversation_id)
+        carry_out(turn, handoff("store_unavailable"))
+    return True
+
+
+def hand_off_after_failure(
+    db: Session, clock: Clock, settings: Settings, store: StoreConnector, conversation_id: str
+) -> None:
+    conversation = db.get(Conversation, conversation_id)
+    if conversation is None or conversation.status != "bot":
+        return
+    turn = make_turn(db, clock, settings, store, conversation, NEUTRAL, "")
+    carry_out(turn, handoff("bot_error"))
+
+
+class BotRunner:
+    """Listens for committed customer messages and runs the bot's turn for each."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        settings: Settings,
+        store: Callable[[], StoreConnector],
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.settings = settings
+        self.store = store
+
+    def attach(self) -> None:
+        bus.subscribe("message.created", self.on_message)
+
+    def detach(self) -> None:
+        bus.unsubscribe("message.created", self.on_message)
+
+    def on_message(self, event: DomainEvent) -> None:
+        message = event.payload.get("message")
+        if not isinstance(message, dict) or message.get("sender_type") != "customer":
+            return
+        if not self.settings.bot_enabled:
+            return
+        conversation_id, message_id = message.get("conversation_id"), message.get("id")
+        if isinstance(conversation_id, str) and isinstance(message_id, int):
+            self.run_turn(conversation_id, message_id)
+
+    def run_turn(self, conversation_id: str, message_id: int) -> None:
+        try:
+            with self.database.transaction() as db:
+                handle_customer_message(
+                    db, self.clock, self.settings, self.store(), conversation_id, message_id
+                )
+        except Exception:
+            log.exception("bot turn failed in conversation %s; handing off", conversation_id)
+            with self.database.transaction() as db:
+                hand_off_after_failure(db, self.clock, self.settings, self.store(), conversation_id)
+
+
+def run_due_followups(db: Session, clock: Clock, store: StoreConnector, limit: int = 100) -> int:
+    """The worker's periodic job: check re-pushes that are due; returns how many were checked.
+
+    A conversation a human has taken over meanwhile keeps the follow-up's
+    result on the row but gets no bot message.
+    """
+    settings = session_context(db, "settings")
+    assert isinstance(settings, Settings)
+    due = list(
+        db.scalars(
+            select(BotFollowup)
+            .where(BotFollowup.done_at.is_(None), BotFollowup.due_at <= clock.now())
+            .order_by(BotFollowup.due_at)
+            .limit(limit)
+        )
+    )
+    for row in due:
+        conversation = db.get_one(Conversation, row.conversation_id)
+        turn = make_turn(db, clock, settings, store, conversation, NEUTRAL, "")
+        news = check_followup(turn, row)
+        if news is not None and conversation.status == "bot":
+            carry_out(turn, news)
+    return len(due)

@@ -1,0 +1,1 @@
+"""Simulated customer traffic against the demo shop, to measure the bot (``yiwen bot simulate``)."""

@@ -1,0 +1,1 @@
+"""Concrete notifiers; only :mod:`yiwen.notify.registry` (used by the wiring) imports them."""

@@ -1,0 +1,1 @@
+"""Routing: queues, agent presence and capacity, assignment and queue estimates (issue 4)."""

@@ -1,0 +1,1 @@
+"""The reference shop server of the HTTP contract (see ``server``)."""

@@ -1,0 +1,1 @@
+from tests.store.dujiaoka.fixtures import dujiaoka, dujiaoka_shop  # noqa: F401

@@ -1,0 +1,1 @@
+from tests.store.http.fixtures import http_reference  # noqa: F401
