@@ -18,3 +18,10 @@ def test_unknown_routes_and_methods_answer_json(client: TestClient) -> None:
 
 def test_missing_message_parameters_render_empty_instead_of_failing() -> None:
     assert translate("invalid_request") == "请求参数有误："
+
+
+def test_text_the_database_cannot_store_is_a_4xx_not_a_500(client: TestClient) -> None:
+    """PostgreSQL refuses NUL characters; found by the schemathesis run on login."""
+    response = client.post("/api/v1/auth/login", json={"username": "a\u0000b", "password": "x"})
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["error"]["code"]

@@ -9,11 +9,11 @@ from tests.notify.conftest import Contact, make_contact
 from yiwen.auth.audit import Actor
 from yiwen.conversations.models import Conversation
 from yiwen.conversations.service import post_staff_message
-from yiwen.core.clock import FixedClock
+from yiwen.core.clock import FixedClock, to_local
 from yiwen.core.db import Database
 from yiwen.notify.models import OutboxEntry, WebhookEndpoint
 from yiwen.notify.outbox import enqueue
-from yiwen.tickets.service import NewTicket, get_ticket, open_ticket, resolve_ticket
+from yiwen.tickets.service import NewTicket, get_ticket, open_ticket, resolve_ticket, update_fields
 
 
 def rows(database: Database) -> list[OutboxEntry]:
@@ -166,3 +166,34 @@ def test_webhook_endpoints_get_only_the_events_they_filter_for(
     assert (
         webhook_rows[0].idempotency_key == f"webhook:{webhook_rows[0].recipient}:{document['id']}"
     )
+
+
+def test_a_moved_promise_is_announced_to_the_customer(
+    database: Database, clock: FixedClock
+) -> None:
+    contact = make_contact(database, clock)
+    with database.transaction() as db:
+        ticket = open_ticket(
+            db,
+            clock,
+            NewTicket(
+                customer_id=contact.customer_id,
+                channel="web",
+                category="delivery_missing",
+                subject="卡密没收到",
+                conversation_id=contact.conversation_id,
+            ),
+            actor=Actor.customer(contact.customer_id),
+            prefix="YW",
+        )
+        ticket_id, first_due = ticket.id, ticket.due_at
+    with database.transaction() as db:
+        # delivery_missing is promised within 1 h, a refund within 24 h.
+        update_fields(
+            db, clock, get_ticket(db, ticket_id), actor=Actor.system(), category="refund_request"
+        )
+        moved_due = get_ticket(db, ticket_id).due_at
+    assert first_due is not None and moved_due is not None and moved_due > first_due
+    notices = [row for row in rows(database) if row.event == "ticket.eta_changed"]
+    assert [row.kind for row in notices] == ["email"]
+    assert to_local(moved_due).strftime("%Y-%m-%d %H:%M") in str(notices[0].payload["body"])

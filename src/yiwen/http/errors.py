@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yiwen.core.errors import DomainError
@@ -96,6 +97,13 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(request, 503, "store_unavailable")
         response.headers["Retry-After"] = str(max(1, int(exc.retry_after)))
         return response
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # Text the database cannot hold (PostgreSQL refuses NUL characters): the
+        # transaction is already rolled back, and it is the caller's input.
+        log.info("refused unstorable input on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(request, 422, "invalid_request", params={"detail": "text"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
