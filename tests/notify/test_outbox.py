@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import select
 
@@ -45,6 +47,28 @@ def reply(
             max_chars=5000,
             visibility=visibility,
         )
+
+
+def open_missing_key_ticket(
+    database: Database, clock: FixedClock
+) -> tuple[Contact, str, str, datetime | None]:
+    """A customer's ticket about a missing card key: (contact, id, number, promised resolution)."""
+    contact = make_contact(database, clock)
+    with database.transaction() as db:
+        ticket = open_ticket(
+            db,
+            clock,
+            NewTicket(
+                customer_id=contact.customer_id,
+                channel="web",
+                category="delivery_missing",
+                subject="卡密没收到",
+                conversation_id=contact.conversation_id,
+            ),
+            actor=Actor.customer(contact.customer_id),
+            prefix="YW",
+        )
+        return contact, ticket.id, ticket.number, ticket.due_at
 
 
 def test_agent_reply_queues_an_email_to_the_customer(database: Database, clock: FixedClock) -> None:
@@ -98,22 +122,7 @@ def test_a_key_already_queued_adds_no_second_row(database: Database, clock: Fixe
 
 
 def test_resolution_is_announced_by_email_and_sms(database: Database, clock: FixedClock) -> None:
-    contact = make_contact(database, clock)
-    with database.transaction() as db:
-        ticket = open_ticket(
-            db,
-            clock,
-            NewTicket(
-                customer_id=contact.customer_id,
-                channel="web",
-                category="delivery_missing",
-                subject="卡密没收到",
-                conversation_id=contact.conversation_id,
-            ),
-            actor=Actor.customer(contact.customer_id),
-            prefix="YW",
-        )
-        ticket_id, number = ticket.id, ticket.number
+    contact, ticket_id, number, _ = open_missing_key_ticket(database, clock)
     with database.transaction() as db:
         resolve_ticket(
             db, clock, get_ticket(db, ticket_id), actor=Actor.system(), note="已补发卡密"
@@ -171,22 +180,7 @@ def test_webhook_endpoints_get_only_the_events_they_filter_for(
 def test_a_moved_promise_is_announced_to_the_customer(
     database: Database, clock: FixedClock
 ) -> None:
-    contact = make_contact(database, clock)
-    with database.transaction() as db:
-        ticket = open_ticket(
-            db,
-            clock,
-            NewTicket(
-                customer_id=contact.customer_id,
-                channel="web",
-                category="delivery_missing",
-                subject="卡密没收到",
-                conversation_id=contact.conversation_id,
-            ),
-            actor=Actor.customer(contact.customer_id),
-            prefix="YW",
-        )
-        ticket_id, first_due = ticket.id, ticket.due_at
+    _, ticket_id, _, first_due = open_missing_key_ticket(database, clock)
     with database.transaction() as db:
         # delivery_missing is promised within 1 h, a refund within 24 h.
         update_fields(
