@@ -29,6 +29,7 @@ MODEL_MODULES = (
     "yiwen.notify.models",
     "yiwen.worker.models",
     "yiwen.sla.models",
+    "yiwen.channels.models",
 )
 
 ROUTER_MODULES = (
@@ -44,6 +45,7 @@ ROUTER_MODULES = (
     "yiwen.bot.llm.api",
     "yiwen.sla.api",
     "yiwen.notify.api",
+    "yiwen.channels.api",
 )
 
 
@@ -102,13 +104,15 @@ def build_worker(
     """
     import threading
 
+    from yiwen.channels.registry import build_dispatchers
     from yiwen.notify.registry import CHANNEL_ADAPTERS, build_notifiers
     from yiwen.notify.rules import PUSH_CHANNELS
     from yiwen.store.registry import build_store
     from yiwen.worker.jobs import load_jobs
     from yiwen.worker.runner import Worker
 
-    database.context[PUSH_CHANNELS] = frozenset(CHANNEL_ADAPTERS)
+    adapters = {**CHANNEL_ADAPTERS, **build_dispatchers(database, settings, clock)}
+    database.context[PUSH_CHANNELS] = frozenset(adapters)
     built: list[StoreConnector] = []
     lock = threading.Lock()
 
@@ -122,7 +126,7 @@ def build_worker(
         database,
         clock,
         settings,
-        build_notifiers(settings, clock, database),
+        build_notifiers(settings, clock, database, channel_adapters=adapters),
         load_jobs(PERIODIC_JOBS if jobs is None else jobs),
         store=store or own_store,
     )

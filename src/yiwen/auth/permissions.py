@@ -49,6 +49,7 @@ ROUTING_MANAGE = "routing.manage"  # queues, category map, agent profiles, VIPs
 KPI_READ = "kpi.read"  # everyone's KPIs; agents read only their own without it
 KB_MANAGE = "kb.manage"  # edit and unpublish help-center articles (admin, supervisor)
 SLA_MANAGE = "sla.manage"  # SLA policies and business calendars (admin, supervisor)
+CHANNEL_MANAGE = "channel.manage"  # channel accounts and their secrets (admin, supervisor)
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(
     {
@@ -76,6 +77,7 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(
         KPI_READ,
         KB_MANAGE,
         SLA_MANAGE,
+        CHANNEL_MANAGE,
     }
 )
 

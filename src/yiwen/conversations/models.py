@@ -34,11 +34,14 @@ class Conversation(Base):
         Index("ix_conversation_status_last", "status", "last_message_at"),
         Index("ix_conversation_assignee_last", "assignee_id", "last_message_at"),
         Index("ix_conversation_customer", "customer_id", "created_at"),
+        Index("ix_conversation_channel_account", "channel_account_id", "customer_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
     channel: Mapped[str] = mapped_column(String(20))
+    # The channel account (a 公众号, a QQ bot…) the conversation came in on and replies go out by.
+    channel_account_id: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(20), default="waiting")
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id"))

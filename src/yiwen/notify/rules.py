@@ -50,6 +50,8 @@ class CustomerNotice:
     subject: str
     text: str
     by_email: bool = True
+    # The channel account the conversation runs on: its identity is the one to reply to.
+    account_id: str | None = None
 
 
 def install_reactions() -> None:
@@ -106,7 +108,14 @@ def queue_customer_notice(db: Session, notice: CustomerNotice) -> None:
     assert isinstance(settings, Settings)
     push_channels = db.info.get(PUSH_CHANNELS, frozenset())
     if notice.channel is not None and notice.channel in push_channels:
-        external_id = _identity(db, notice.customer_id, notice.channel, lambda _: True)
+        external_id = None
+        if notice.account_id is not None:
+            prefix = f"{notice.account_id}:"
+            external_id = _identity(
+                db, notice.customer_id, notice.channel, lambda value: value.startswith(prefix)
+            )
+        if external_id is None:
+            external_id = _identity(db, notice.customer_id, notice.channel, lambda _: True)
         if external_id is not None:
             enqueue(
                 db,
@@ -174,6 +183,7 @@ def _reply_notice(db: Session, payload: dict[str, object]) -> CustomerNotice | N
         event="message.created",
         customer_id=conversation.customer_id,
         channel=conversation.channel,
+        account_id=conversation.channel_account_id,
         subject=translate("notice.subject.reply", ticket=_ticket_suffix(ticket)),
         text=translate("notice.reply", sender=sender, body=str(message.get("body", ""))),
         # A live chat with the bot needs no mail for every line; agents' replies do.

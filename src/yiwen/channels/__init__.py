@@ -1,0 +1,1 @@
+"""Customer channels (WeChat OA, WeCom, QQ, Telegram, email): in by webhook or poll, out by outbox."""

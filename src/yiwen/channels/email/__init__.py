@@ -1,0 +1,1 @@
+"""Email: IMAP in, SMTP out channel adapter."""

@@ -1,0 +1,38 @@
+"""The only place that names concrete channel senders; used by the wiring alone.
+
+Each adapter package registers its sender here by import path, so building the
+worker imports only what is listed, and a missing optional dependency fails at
+start with a clear message rather than at the first reply.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from yiwen.channels.outbound import AccountDispatcher
+from yiwen.channels.protocol import ChannelSender
+from yiwen.core.clock import Clock
+from yiwen.core.db import Database
+from yiwen.core.settings import Settings
+
+# channel -> "module:factory"; factory(settings, clock) -> ChannelSender.
+SENDERS: dict[str, str] = {}
+
+
+def load_sender(path: str, settings: Settings, clock: Clock) -> ChannelSender:
+    module_name, _, attribute = path.partition(":")
+    factory: Callable[[Settings, Clock], ChannelSender] = getattr(
+        importlib.import_module(module_name), attribute
+    )
+    return factory(settings, clock)
+
+
+def build_dispatchers(
+    database: Database, settings: Settings, clock: Clock
+) -> dict[str, AccountDispatcher]:
+    """One dispatcher per channel with a sender, keyed as the notify registry expects."""
+    return {
+        channel: AccountDispatcher(channel, load_sender(path, settings, clock), database, settings)
+        for channel, path in SENDERS.items()
+    }

@@ -1,0 +1,1 @@
+"""WeChat Official Account (公众号) channel adapter."""

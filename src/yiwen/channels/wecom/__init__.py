@@ -1,0 +1,1 @@
+"""WeCom customer service (微信客服) channel adapter."""
