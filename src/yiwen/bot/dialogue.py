@@ -18,7 +18,7 @@ from yiwen.bot import replies
 from yiwen.bot.followups import check_followup, open_followups
 from yiwen.bot.handoff import hand_off, post_bot_message, record_outcome
 from yiwen.bot.models import BotSession
-from yiwen.bot.nlu import LOW_CONFIDENCE
+from yiwen.bot.nlu import AFFIRM, DENY, LOW_CONFIDENCE
 from yiwen.bot.nlu.types import Understanding
 from yiwen.bot.sops import SOPS
 from yiwen.bot.turn import Step, Turn, ask, handoff, resolve, say
@@ -30,8 +30,6 @@ from yiwen.store.protocol import StoreConnector
 from yiwen.tickets import service as tickets
 from yiwen.tickets.models import Ticket
 
-NO_WORDS = ("不是", "不对", "错了", "别的", "另一", "不", "no")
-YES_WORDS = ("是", "对", "嗯", "没错", "好", "yes", "ok", "確認", "确认")
 # Two failed attempts at the same question, or two unplaceable messages, go to a human.
 MAX_FAILURES = 2
 MAX_CLARIFICATIONS = 2
@@ -117,7 +115,7 @@ def decide(turn: Turn) -> Step:
         )
     if confident and u.intent == "human_agent":
         return handoff("customer_request", category=session.goal)
-    if session.pending == "confirm_order" and not u.slots.order_no and _says_no(turn.text):
+    if session.pending == "confirm_order" and not u.slots.order_no and DENY in u.flags:
         # Not that order: ask for the right one, whatever else the NLU read into "不是".
         turn.forget("proposed_order")
         turn.remember("asked_order", True)
@@ -158,16 +156,11 @@ def _answers_pending(turn: Turn) -> bool:
         if slots.order_no:
             return True
         proposed = turn.fact("proposed_order")
-        if proposed and any(word in turn.text.strip().lower() for word in YES_WORDS):
+        if proposed and AFFIRM in turn.understanding.flags:
             turn.remember("order_no", proposed)
             turn.forget("proposed_order")
             return True
     return False
-
-
-def _says_no(text: str) -> bool:
-    lowered = text.strip().lower()
-    return any(word in lowered for word in NO_WORDS)
 
 
 def _small_talk(turn: Turn, confident: bool) -> Step | None:

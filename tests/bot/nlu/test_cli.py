@@ -68,10 +68,10 @@ def test_parse_resolves_relative_times_against_the_given_now(
         ["nlu", "parse", "--now", "2026-03-01T00:30"],
         capsys,
         monkeypatch,
-        '{"text": "前天买的"}\n{"text": "刚才", "now": "2026-05-05T12:34:00+08:00"}\n',
+        '{"text": "前天晚上11点半买的"}\n{"text": "刚才", "now": "2026-05-05T12:34:00+08:00"}\n',
     )
     first, second = (json.loads(line) for line in out.splitlines())
-    assert first["slots"]["time"] == "2026-02-27T00:00"
+    assert first["slots"]["time"] == "2026-02-27T23:30"
     assert second["slots"]["time"] == "2026-05-05T12:34"
 
 

@@ -31,8 +31,11 @@ _CARD_KEY = re.compile(
 )
 _TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?![A-Za-z0-9])")
 _PHONE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?![0-9])")
-# A number right after "订单号" is an order number even in a format we do not know.
+# A number right after "订单号" is an order number even in a format we do not know,
+# but a courier's 快递单号 or a payment's 交易单号 is not the shop's order.
 _LABELLED_ORDER = re.compile(
+    r"(?<!快递)(?<!物流)(?<!运)(?<!交易)(?<!流水)(?<!商户)(?<!支付)(?<!顺丰)(?<!圆通)(?<!中通)"
+    r"(?<!韵达)(?<!申通)(?<!邮政)(?<!快递的)"
     r"(?:订单号|订单编号|单号|订单|order\s*(?:no\.?|number|id)?)\s*(?:是|为|:|#)?\s*"
     r"((?=[A-Za-z]*[0-9])[A-Za-z0-9]{8,32})(?![A-Za-z0-9])",
     re.IGNORECASE,

@@ -17,7 +17,8 @@ _METHODS: tuple[tuple[str, str], ...] = (
     ("bank_card", r"银行卡|银行转账|储蓄卡|信用卡|借记卡|网银|云闪付|银联|bank\s*card|刷卡"),
     (
         "balance",
-        r"余额(?:支付|付款|付的|付了|购买|买的|扣款|扣的|抵扣)|用(?:的)?余额|站内余额|钱包余额(?:支付|付)",
+        r"余额(?:支付|付款|付的|付了|购买|买的|扣款|扣的|抵扣)|用(?:的)?余额|站内余额|钱包余额(?:支付|付)"
+        r"|退(?:回|到|进|至|还)?(?:我的?)?(?:账户|钱包)?余额",
     ),
 )
 _COMPILED = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _METHODS)

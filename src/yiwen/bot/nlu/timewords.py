@@ -2,20 +2,19 @@
 
 Resolved against the injected "now" in Asia/Shanghai and given to the minute.
 Conventions (documented because a time slot is only useful if everyone reads it
-the same way):
+the same way, and the same as the NLU's test sets, tests/bot/nlu/TESTSET.md):
 
-- a day without a clock time is that day at 00:00 (前天 → the day before
-  yesterday, 00:00);
-- a part of the day without a clock time is its start: 凌晨 00:00, 早上 06:00,
-  上午 08:00, 中午 12:00, 下午 13:00, 傍晚 17:00, 晚上 18:00 (昨天晚上 →
-  yesterday 18:00), but alone, with no day either, it is no moment (晚上也发货吗);
+- the slot is a minute, so a message that does not tell the minute gives no
+  time: a bare day (前天, 周五, 11月20号, 三天前), a day with only a part of it
+  (昨天晚上, 今天凌晨), an hour "and a bit" (9点多, 一个多小时前);
 - 下午/傍晚/晚上 move a 1-11 o'clock hour to the afternoon (晚上8点 → 20:00);
-- customers report the past: a clock time with no day word that would lie more
-  than an hour in the future is yesterday's (said at 10:00, "晚上8点" is
-  yesterday 20:00 but "十点半" is today 10:30), and a
-  bare weekday is its most recent occurrence (周五 said on a Sunday is two days ago);
-- 上周X is weekday X of the previous Monday-to-Sunday week;
-- "N 分钟/小时前" and 刚才 keep the minute (半小时前 at 10:00 → 09:30).
+- customers report the past: a clock time with no day word is the most recent
+  such moment at or before now (23:40 said at 00:10 is yesterday's); with no
+  part of the day either, "8点" is 08:00 or 20:00, whichever came last;
+- a weekday is its most recent occurrence, 上周X is weekday X of the previous
+  Monday-to-Sunday week;
+- "N 分钟/小时前" (also "N min ago") and 刚才 keep the minute (半小时前 at
+  10:00 → 09:30).
 
 jionlp's time parser was tried first: it resolves relative hours against the
 machine's time zone (半小时前 came out as 01:00 on a UTC host for a 10:00
@@ -38,8 +37,11 @@ _N = r"(\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
 # Bare 刚 ("刚买的") is left out: it often means "recently", not this minute.
 _JUST_NOW = re.compile(r"刚才|刚刚|方才")
 _AGO = re.compile(
-    r"(\d{1,3}|[一二两三四五六七八九十]{1,3}|半)\s*(?:个)?\s*(半)?\s*(?:多)?\s*(?:个)?\s*"
+    r"(\d{1,3}|[一二两三四五六七八九十]{1,3}|半)\s*(?:个)?\s*(半)?\s*(多)?\s*(?:个)?\s*"
     r"(小时|钟头|个钟|分钟|分|天|周|星期)\s*(?:之|以)?前"
+)
+_AGO_ENGLISH = re.compile(
+    r"(\d{1,3}|an?|half an)\s*(min(?:ute)?s?|h(?:ou)?rs?|hours?)\s*ago", re.IGNORECASE
 )
 _HALF_HOUR_AGO = re.compile(r"(?:一|1)?个?半小时(?:之|以)?前")
 _DAY_WORDS = (
@@ -62,7 +64,9 @@ _FULL_DATE = re.compile(r"(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2}
 _MONTH_DAY = re.compile(_N + r"\s*月\s*" + r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号]?")
 _SLASH_DATE = re.compile(r"(?<![\d.])(\d{1,2})\s*[/.]\s*(\d{1,2})\s*[日号]")
 _SLASH_ONLY = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?![\d/])")
-_DAY_OF_MONTH = re.compile(r"(?<![\d月])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日](?![元块])")
+_DAY_OF_MONTH = re.compile(
+    r"(?<![\dA-Za-z月])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日](?![元块])"
+)
 _WEEKDAY = re.compile(r"(上上|上|这|本)?\s*(?:个)?\s*(?:周|星期|礼拜)([一二三四五六日天1-7])")
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _PERIODS = (
@@ -90,12 +94,13 @@ _PERIODS = (
 )
 _CLOCK = re.compile(
     _N + r"\s*(?:点|:|时)(?!券|卡|数|赞|击|开|进)\s*(?:钟)?\s*"
-    r"(半|一刻|三刻|\d{1,2}|[零一二三四五六七八九十]{1,3})?\s*(?:分)?"
+    r"(半|一刻|三刻|\d{1,2}|[零一二三四五六七八九十]{1,3})?\s*(?:分)?(多)?"
 )
 # "等了一晚上" is how long, not when.
 _DURATION = re.compile(r"[一整](?:个)?(?:晚上|上午|下午|早上|晚|夜|通宵)")
-_FUTURE_GRACE = timedelta(hours=1)
 _COLON_TIME = re.compile(r"(?<!\d)([01]?\d|2[0-3])\s*:\s*([0-5]\d)(?!\d)")
+_POINTS = re.compile(r"\s*(?:问题|疑问|建议|意见|要求|需要|想法|原因)")
+_JUST_NOW_ENGLISH = re.compile(r"\bjust now\b", re.IGNORECASE)
 
 
 @dataclass
@@ -122,9 +127,20 @@ def extract_time(text: str, now: datetime) -> str | None:
 def _relative(text: str, now: datetime) -> datetime | None:
     if _HALF_HOUR_AGO.search(text) and not re.search(r"[一1]个半小时", text):
         return now - timedelta(minutes=30)
+    english = _AGO_ENGLISH.search(text)
+    if english:
+        count_word, unit = english[1].lower(), english[2].lower()
+        count = (
+            0.5 if count_word == "half an" else 1 if count_word in ("a", "an") else int(count_word)
+        )
+        minutes = count * (1 if unit.startswith("m") else 60)
+        return now - timedelta(minutes=round(minutes))
     match = _AGO.search(text)
     if match:
-        count_word, extra_half, unit = match.groups()
+        count_word, extra_half, more, unit = match.groups()
+        if more:
+            # "一个多小时前": an hour and some, no minute to give.
+            return None
         count = 0.5 if count_word == "半" else small_int(count_word)
         if count is not None:
             amount = float(count) + (0.5 if extra_half else 0)
@@ -132,10 +148,9 @@ def _relative(text: str, now: datetime) -> datetime | None:
                 return now - timedelta(minutes=round(amount * 60))
             if unit in ("分钟", "分"):
                 return now - timedelta(minutes=round(amount))
-            days = round(amount * (7 if unit in ("周", "星期") else 1))
-            day = now.date() - timedelta(days=days)
-            return datetime(day.year, day.month, day.day)
-    if _JUST_NOW.search(text):
+            # "三天前", "一周前" name a day, not a minute.
+            return None
+    if _JUST_NOW.search(text) or _JUST_NOW_ENGLISH.search(text):
         return now
     return None
 
@@ -145,24 +160,30 @@ def _calendar(text: str, now: datetime) -> datetime | None:
     _find_day(text, now, parts)
     _find_period(text, parts)
     _find_clock(text, parts)
-    if parts.day is None and parts.hour is None:
-        # A part of the day alone ("晚上也发货吗") names no moment.
+    if parts.hour is None:
+        # A day, or a part of a day, without a clock time names no minute.
         return None
     day = parts.day or now.date()
-    if parts.hour is None:
-        hour, minute = (parts.period_start or 0), 0
-    else:
-        hour, minute = parts.hour, parts.minute
-        if parts.afternoon and 1 <= hour <= 11:
-            hour += 12
-        elif parts.afternoon and hour == 12 and parts.period_start == 18:
-            hour, day = 0, day + timedelta(days=1)
+    hour, minute = parts.hour, parts.minute
     if hour > 23 or minute > 59:
         return None
-    moment = datetime(day.year, day.month, day.day, hour, minute)
-    if not parts.explicit_day and moment > now + _FUTURE_GRACE:
-        moment -= timedelta(days=1)
-    return moment
+    if parts.afternoon and 1 <= hour <= 11:
+        hour += 12
+    elif parts.afternoon and hour == 12 and parts.period_start == 18:
+        hour, day = 0, day + timedelta(days=1)
+    if parts.explicit_day:
+        return datetime(day.year, day.month, day.day, hour, minute)
+    hours = [hour]
+    if parts.period_start is None and 1 <= hour <= 12:
+        # "8点" with no part of the day: the morning or the evening one, whichever
+        # came last.
+        hours.append((hour + 12) % 24)
+    candidates = [
+        datetime(d.year, d.month, d.day, h, minute)
+        for d in (day, day - timedelta(days=1))
+        for h in hours
+    ]
+    return max(moment for moment in candidates if moment <= now)
 
 
 def _find_day(text: str, now: datetime, parts: _Parts) -> None:
@@ -176,6 +197,9 @@ def _find_day(text: str, now: datetime, parts: _Parts) -> None:
             month, dom = small_int(match[1]), small_int(match[2])
             if month and dom:
                 parts.day = _safe_date(today.year, month, dom)
+                if parts.day is not None and parts.day > today:
+                    # 12月31号 said on New Year's Day is last year's.
+                    parts.day = _safe_date(today.year - 1, month, dom)
     if parts.day is None:
         for word, offset in _DAY_WORDS:
             if word in text:
@@ -226,11 +250,17 @@ def _find_clock(text: str, parts: _Parts) -> None:
         hour = small_int(match[1])
         if hour is None or hour > 24:
             continue
-        # "快一点" / "便宜一点" are not one o'clock: a Chinese numeral needs a day or
-        # part of the day beside it, or minutes after it, to count as a time.
+        # "快一点" / "便宜一点" are not one o'clock: 一点 needs a day or part of the
+        # day beside it, or minutes after it, to count as a time.
         context = parts.day is not None or parts.period_start is not None or match[2]
-        if not match[1].isdigit() and not context:
+        if match[1] == "一" and not context:
             continue
+        if not match[1].isdigit() and not context and _POINTS.match(text, match.end()):
+            # "有两点问题" counts points, not hours.
+            continue
+        if match[3]:
+            # "9点多": some time after nine, no minute to give.
+            return
         parts.hour = 0 if hour == 24 else hour
         parts.minute = _minute(match[2])
         return
