@@ -103,10 +103,33 @@ def recompute_targets(db: Session, now: datetime, ticket: Ticket, row: TicketSla
         for target in running_targets(row)
         if (due := due_of(row, target)) is not None
     }
+    fixed_target = row.resolution_target_s
     _apply_targets(row, targets)
     for target, spent in used.items():
+        if target == "resolution" and row.resolution_fixed:
+            row.resolution_target_s = fixed_target
+            continue
         left = max(ZERO, target_of(row, target) - spent)
         set_due(row, target, targets.calendar.add(counted_until, left))
+    publish_promise(db, ticket, row)
+    row.updated_at = now
+
+
+def fix_resolution_due(
+    db: Session, now: datetime, ticket: Ticket, row: TicketSla, due_at: datetime
+) -> None:
+    """Make ``due_at`` the resolution promise, whatever the policy says, for good.
+
+    For deadlines set outside Yiwen (a 12315 or 黑猫投诉 complaint must be
+    answered by the platform's date): pauses and priority changes leave it where
+    it is. The target becomes the business time from now to the deadline, so
+    warnings still fire at the configured fractions of it.
+    """
+    calendar = load_calendar(db, row.calendar_id)
+    row.resolution_fixed = True
+    row.resolution_due_at = due_at
+    row.resolution_target_s = max(0, int(calendar.between(now, due_at).total_seconds()))
+    _forget_warnings(row, "resolution")
     publish_promise(db, ticket, row)
     row.updated_at = now
 
@@ -125,6 +148,8 @@ def resume(db: Session, row: TicketSla, now: datetime, ticket: Ticket) -> None:
     calendar = load_calendar(db, row.calendar_id)
     paused_since = row.paused_since
     for target in running_targets(row):
+        if target == "resolution" and row.resolution_fixed:
+            continue
         due = due_of(row, target)
         assert due is not None
         set_due(row, target, calendar.add(now, calendar.between(paused_since, due)))
@@ -152,8 +177,20 @@ def meet(row: TicketSla, targets: tuple[str, ...], now: datetime) -> None:
     row.updated_at = now
 
 
-def restart_resolution(db: Session, row: TicketSla, now: datetime) -> None:
-    """A reopened ticket owes a new resolution within the full target again."""
+def restart_resolution(
+    db: Session, row: TicketSla, now: datetime, ticket: Ticket | None = None
+) -> None:
+    """A reopened ticket owes a new resolution within the full target again.
+
+    A fixed deadline (an external complaint's) stands: it is not moved, and a
+    breach already recorded against it is not recorded twice.
+    """
+    if row.resolution_fixed and ticket is not None and ticket.due_at is not None:
+        # The ticket's promise has been the fixed deadline all along (publish_promise).
+        row.resolution_due_at = ticket.due_at
+        row.paused_since = None
+        row.updated_at = now
+        return
     calendar = load_calendar(db, row.calendar_id)
     row.resolution_due_at = calendar.add(now, target_of(row, "resolution"))
     row.paused_since = None

@@ -92,6 +92,9 @@ class TicketSla(Base):
     breached: Mapped[list[str]] = mapped_column(JSON, default=list)
     escalated_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # An outside authority's deadline (a 12315 complaint's) fixes the resolution due time:
+    # neither a pause nor a change of priority moves it (see clocks.fix_resolution_due).
+    resolution_fixed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SlaBreach(Base):

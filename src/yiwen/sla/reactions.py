@@ -110,7 +110,7 @@ def on_ticket_reopened(db: Session, event: DomainEvent) -> None:
         return
     ticket, row = found
     now = _now(db)
-    clocks.restart_resolution(db, row, now)
+    clocks.restart_resolution(db, row, now, ticket)
     clocks.publish_promise(db, ticket, row)
     _reschedule(db, row, now)
     closing.forget(db, ticket.id)

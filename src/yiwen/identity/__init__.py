@@ -1,0 +1,1 @@
+"""One customer across channels: identities linked only on proof, merged history, undoable."""
