@@ -124,6 +124,9 @@ def test_undeclared_actions_are_refused_with_a_task_and_change_nothing(harness: 
         "issue_coupon": lambda: c.issue_coupon(
             shop_user_id=user, contact=None, amount=Decimal("1"), reason="x", idempotency_key="u6"
         ),
+        "replace_card_key": lambda: c.replace_card_key(
+            case.order_no, f"{case.order_no}-1", reason="x", idempotency_key="u7"
+        ),
     }
     missing = sorted(set(calls) - capabilities_of(c))
     if not missing:
@@ -412,3 +415,25 @@ def test_coupon_needs_a_known_recipient(harness: Harness) -> None:
             reason="补偿",
             idempotency_key="c",
         )
+
+
+def test_replacing_a_dead_key_gives_one_fresh_key_per_idempotency_key(harness: Harness) -> None:
+    require(harness, "replace_card_key")
+    c = harness.connector
+    case = harness.example("key_used")
+    dead = c.get_order(case.order_no).delivery.card_keys[0]
+    first = c.replace_card_key(
+        case.order_no, dead.key_id, reason="卡密已被使用", idempotency_key="rk"
+    )
+    again = c.replace_card_key(case.order_no, dead.key_id, reason="重试", idempotency_key="rk")
+    assert not first.replayed and again.replayed
+    assert first.detail["key_id"] == again.detail["key_id"]
+    keys = {k.key_id: k for k in c.get_order(case.order_no).delivery.card_keys}
+    assert keys[dead.key_id].state == "invalid"
+    fresh = keys[first.detail["key_id"]]
+    assert fresh.state != "invalid" and "****" in fresh.masked
+    clear = c.reveal_card_key(case.order_no, fresh.key_id)
+    assert clear != c.reveal_card_key(case.order_no, dead.key_id)
+    assert len(keys) == len(c.get_order(case.order_no).delivery.card_keys)  # no second key
+    with pytest.raises(StoreActionRefused):  # the same dead key again, under another key
+        c.replace_card_key(case.order_no, dead.key_id, reason="再换", idempotency_key="rk2")

@@ -21,7 +21,8 @@ from yiwen.auth.audit import Actor, record_audit
 from yiwen.bot.casefile import ensure_ticket
 from yiwen.bot.models import BotAction
 from yiwen.bot.turn import Turn
-from yiwen.store.protocol import ActionResult
+from yiwen.store.protocol import ActionResult, Order, capabilities_of
+from yiwen.store.tasks import owner_task
 from yiwen.tickets import service as tickets
 
 DESCRIBE = {
@@ -37,6 +38,48 @@ DESCRIBE = {
 class Done:
     record: BotAction
     replayed: bool
+
+
+def can(turn: Turn, capability: str) -> bool:
+    """Does the connected shop declare ``capability``? The bot never tries what it does not."""
+    return capability in capabilities_of(turn.store)
+
+
+def note_shop_owner_task(
+    turn: Turn,
+    action: str,
+    *,
+    order: Order | None,
+    amount: Decimal | None = None,
+    shop_user_id: str | None = None,
+    reason: str = "",
+    task: str | None = None,
+) -> str:
+    """Record what the shop owner must do by hand (the case summary carries it); audited.
+
+    ``task`` is the shop's own words when it refused; otherwise it is written from
+    the order, without asking the shop to try.
+    """
+    text = task or owner_task(
+        turn.store, action, order=order, amount=amount, shop_user_id=shop_user_id, reason=reason
+    )
+    turn.add_to("shop_owner_tasks", text)
+    record_audit(
+        turn.db,
+        turn.clock,
+        actor=Actor.bot(),
+        action="bot.action_not_supported",
+        target_type="order" if order else "shop_account",
+        target_id=(order.order_no if order else shop_user_id) or "",
+        after={
+            "action": action,
+            "task": text,
+            "connector": turn.store.name,
+            "conversation_id": turn.conversation.id,
+            "amount": None if amount is None else str(amount),
+        },
+    )
+    return text
 
 
 def action_key(turn: Turn, action: str, target: str, *, per_order: bool) -> str:

@@ -51,6 +51,7 @@ ORDER_FACTS = (
     "card_key_states",
     "region_problem",
     "shop_user_id",
+    "shop_owner_tasks",  # what the shop's system cannot do from outside: a human must
 )
 
 
@@ -137,9 +138,15 @@ def summary_text(info: dict[str, object]) -> str:
     did = info.get("bot_did")
     lines.append(f"机器人已做：{_join(did) if did else '仅问答，未操作'}")
     lines.append(f"顾客诉求：{info.get('wants')}")
+    for task in _as_list(info.get("shop_owner_tasks")):
+        lines.append(f"需要店主处理：{task}")
     if info.get("handoff_reason"):
         lines.append(f"转人工原因：{info['handoff_reason']}")
     return "\n".join(lines)
+
+
+def _as_list(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
 
 def _join(value: object) -> str:

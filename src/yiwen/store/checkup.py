@@ -17,18 +17,10 @@ from yiwen.core.i18n import translate
 from yiwen.core.settings import Settings
 from yiwen.store.protocol import ALL_CAPABILITIES, StoreUnavailable, capabilities_of
 from yiwen.store.registry import build_store
+from yiwen.store.tasks import ACTION_LABELS
 
 PROBE_CONTACT = "yiwen-connector-test@example.invalid"
-CAPABILITY_NAMES = {
-    "resend_delivery": "重发卡密",
-    "repush_upstream": "重新推送上游",
-    "refund": "退款",
-    "issue_coupon": "发放优惠券",
-    "freeze_account": "冻结账号",
-    "unfreeze_account": "解冻账号",
-    "accounts": "查询店铺账号",
-    "card_key_state": "查询卡密是否已使用",
-}
+CAPABILITY_NAMES = ACTION_LABELS
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,14 @@ register_messages(
             "该订单中没有这张卡密",
             "The order has no such card key",
         ),
+        "card_key_already_replaced": (
+            "订单 {order_no} 的这张卡密已经换过新卡密",
+            "This card key of order {order_no} was already replaced",
+        ),
+        "no_card_key_stock": (
+            "商品「{product}」没有未售出的卡密可换，请先补充库存",
+            "No unsold card key of {product} in stock; add stock first",
+        ),
         "coupon_needs_recipient": (
             "发放优惠券需要指定用户 ID 或联系方式",
             "A coupon needs a shop user id or a contact",

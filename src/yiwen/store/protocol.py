@@ -42,6 +42,7 @@ ActionName = Literal[
     "issue_coupon",
     "freeze_account",
     "unfreeze_account",
+    "replace_card_key",
 ]
 # What a connector can do. A connector without a ``capabilities`` attribute (the
 # demo shop) can do everything; one that lacks a capability raises
@@ -53,6 +54,7 @@ Capability = Literal[
     "issue_coupon",
     "freeze_account",
     "unfreeze_account",
+    "replace_card_key",  # give the buyer a fresh key from stock for a dead one
     "accounts",  # get_account: the shop has user accounts
     "card_key_state",  # check_card_key knows whether a key was redeemed
 ]
@@ -281,6 +283,17 @@ class StoreConnector(Protocol):
     def unfreeze_account(
         self, shop_user_id: str, *, reason: str, idempotency_key: str
     ) -> ActionResult: ...
+
+    def replace_card_key(
+        self, order_no: str, key_id: str, *, reason: str, idempotency_key: str
+    ) -> ActionResult:
+        """A fresh key of the same goods from stock for the delivered key ``key_id``.
+
+        The result's ``detail["key_id"]`` names the new key (reveal it like any
+        other); a retry with the same key returns the same new key and never
+        takes a second one from stock.
+        """
+        ...
 
     def check_card_key(self, card_key: str) -> CardKeyCheck: ...
 

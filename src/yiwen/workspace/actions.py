@@ -3,13 +3,18 @@
 Each action is permission-checked against the agent's role, amount-checked
 against the role's limit, idempotent by the caller's key, audited with the
 order's state before and after, and written to the ticket's timeline.
+
+Only what the connected shop declares (``capabilities_of``) is offered or
+attempted: an undeclared action is never sent to the shop; it is refused with
+the task a shop owner must do by hand, and the refusal is audited and noted on
+the ticket (:func:`refuse_unsupported_action`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +30,14 @@ from yiwen.core.errors import Conflict, InvalidInput
 from yiwen.core.i18n import translate
 from yiwen.core.money import CENT
 from yiwen.core.settings import Settings
-from yiwen.store.protocol import ActionResult, Order, StoreConnector
+from yiwen.store.protocol import (
+    ActionNotSupported,
+    ActionResult,
+    Order,
+    StoreConnector,
+    capabilities_of,
+)
+from yiwen.store.tasks import ACTION_LABELS, owner_task
 from yiwen.tickets import service as tickets
 from yiwen.tickets.models import Ticket
 from yiwen.workspace.models import OrderAction
@@ -37,7 +49,9 @@ OrderActionName = Literal[
     "issue_coupon",
     "freeze_account",
     "unfreeze_account",
+    "replace_card_key",
 ]
+ORDER_ACTIONS: tuple[OrderActionName, ...] = get_args(OrderActionName)
 
 PERMISSION_FOR: dict[str, str] = {
     "resend_delivery": "order.resend",
@@ -46,10 +60,105 @@ PERMISSION_FOR: dict[str, str] = {
     "issue_coupon": "coupon.issue",
     "freeze_account": "account.freeze",
     "unfreeze_account": "account.freeze",
+    # A fresh key from stock is a delivery, for the roles that resend deliveries.
+    "replace_card_key": "order.resend",
 }
 # What the customer is told on the timeline; freezing is security business, kept internal.
-CUSTOMER_VISIBLE = frozenset({"resend_delivery", "repush_upstream", "refund", "issue_coupon"})
-NEEDS_ORDER = frozenset({"resend_delivery", "repush_upstream", "refund"})
+CUSTOMER_VISIBLE = frozenset(
+    {"resend_delivery", "repush_upstream", "refund", "issue_coupon", "replace_card_key"}
+)
+NEEDS_ORDER = frozenset({"resend_delivery", "repush_upstream", "refund", "replace_card_key"})
+
+
+@dataclass(frozen=True)
+class ShopOwnerTask:
+    """An action the shop cannot do from outside, refused with what a human must do instead."""
+
+    action: str
+    order_no: str | None
+    task: str
+
+
+def order_actions(store: StoreConnector, order: Order) -> list[dict[str, object]]:
+    """The order's action panel: each action, whether this shop can do it, else the hand task."""
+    declared = capabilities_of(store)
+    panel: list[dict[str, object]] = []
+    for action in ORDER_ACTIONS:
+        available = action in declared
+        panel.append(
+            {
+                "action": action,
+                "label": ACTION_LABELS[action],
+                "available": available,
+                "permission": PERMISSION_FOR[action],
+                "task": None
+                if available
+                else owner_task(store, action, order=order, shop_user_id=order.shop_user_id),
+            }
+        )
+    return panel
+
+
+def refuse_unsupported_action(
+    db: Session,
+    clock: Clock,
+    store: StoreConnector,
+    *,
+    agent: StaffUser,
+    ticket: Ticket | None,
+    request: ActionRequest,
+) -> ShopOwnerTask | None:
+    """None when the shop can do ``request``; else the recorded refusal with its hand task.
+
+    Nothing is sent to the shop. The refusal is audited and, on a ticket, left as an
+    internal note with the task, so the case shows who must do what by hand.
+    """
+    check_permission(agent.role, PERMISSION_FOR[request.action])
+    if request.action in capabilities_of(store):
+        return None
+    order = store.get_order(request.order_no) if request.order_no else None
+    amount = request.amount
+    if request.action == "refund" and amount is None and order is not None:
+        amount = order.refundable_amount
+    task = owner_task(
+        store,
+        request.action,
+        order=order,
+        amount=amount,
+        shop_user_id=request.shop_user_id or (order.shop_user_id if order else None),
+        reason=request.reason,
+    )
+    refusal = ShopOwnerTask(request.action, order.order_no if order else None, task)
+    actor = Actor.staff(agent)
+    record_audit(
+        db,
+        clock,
+        actor=actor,
+        action="order.action_not_supported",
+        target_type="order" if order else "account",
+        target_id=(order.order_no if order else request.shop_user_id) or "",
+        after={
+            "action": request.action,
+            "task": task,
+            "connector": store.name,
+            "amount": None if amount is None else str(amount),
+            "ticket": ticket.number if ticket else None,
+        },
+    )
+    if ticket is not None:
+        if order is not None:
+            tickets.link_order(db, clock, ticket, order.order_no, actor=actor)
+        tickets.add_event(
+            db,
+            clock,
+            ticket,
+            "action.needs_shop_owner",
+            actor,
+            visibility="internal",
+            body=task,
+            data={"action": request.action, "order_no": refusal.order_no, "task": task},
+        )
+    return refusal
 
 
 @dataclass(frozen=True)
@@ -60,6 +169,7 @@ class ActionRequest:
     amount: Decimal | None = None
     reason: str = ""
     shop_user_id: str | None = None
+    key_id: str | None = None  # the dead key, for replace_card_key
 
 
 def perform_order_action(
@@ -80,6 +190,11 @@ def perform_order_action(
         return _check_replay(previous, request, ticket), True
     if request.action in NEEDS_ORDER and not request.order_no:
         raise InvalidInput("order_no_required_for_action")
+    if request.action == "replace_card_key" and not request.key_id:
+        raise InvalidInput("key_id_required_for_action")
+    if request.action not in capabilities_of(store):
+        # Callers refuse first with refuse_unsupported_action; never send it to the shop.
+        raise ActionNotSupported(request.action, task=ACTION_LABELS[request.action])
     order = store.get_order(request.order_no) if request.order_no else None
     amount = _amount_for(request, order)
     if request.action == "refund":
@@ -181,6 +296,11 @@ def _call_store(
                 reason=request.reason,
                 idempotency_key=key,
             )
+        case "replace_card_key":
+            assert request.key_id is not None
+            return store.replace_card_key(
+                order_no, request.key_id, reason=request.reason, idempotency_key=key
+            )
         case "freeze_account" | "unfreeze_account":
             if not shop_user_id:
                 raise InvalidInput("shop_user_required")
@@ -201,6 +321,7 @@ def _request_fingerprint(request: ActionRequest, ticket: Ticket | None) -> dict[
         "order_no": request.order_no,
         "amount": None if request.amount is None else str(request.amount.quantize(CENT)),
         "shop_user_id": request.shop_user_id,
+        "key_id": request.key_id,
     }
 
 

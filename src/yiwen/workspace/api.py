@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, WebSocket, status
 from fastapi.responses import FileResponse
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from yiwen.attachments.models import Attachment
 from yiwen.attachments.service import get_attachment
@@ -27,7 +29,7 @@ from yiwen.http.files import attachment_response
 from yiwen.http.websocket import stream_topic
 from yiwen.tickets import service as tickets
 from yiwen.tickets.models import Ticket
-from yiwen.tickets.status import STATUSES
+from yiwen.tickets.status import OPEN_STATUSES, STATUSES
 from yiwen.tickets.views import handler_name
 from yiwen.workspace import service
 from yiwen.workspace.schemas import (
@@ -36,6 +38,8 @@ from yiwen.workspace.schemas import (
     ConversationPage,
     ConversationReply,
     EventOut,
+    InboxConversationOut,
+    InboxTicket,
     LinkOrder,
     NewStaffTicket,
     ReopenRequest,
@@ -56,6 +60,8 @@ NoteTaker = Annotated[StaffUser, Depends(require_permission("ticket.note"))]
 Updater = Annotated[StaffUser, Depends(require_permission("ticket.update"))]
 Resolver = Annotated[StaffUser, Depends(require_permission("ticket.resolve"))]
 View = Literal["all", "mine", "unassigned"]
+# A promise due within this window (or already missed) puts a conversation "at risk".
+AT_RISK_WINDOW = timedelta(minutes=30)
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
@@ -237,11 +243,44 @@ def inbox_conversations(
     status_: Annotated[
         Literal["bot", "waiting", "open", "resolved", "closed"] | None, Query(alias="status")
     ] = None,
+    urgent: bool = False,
+    at_risk: bool = False,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 50,
+    *,
+    clock: AppClock,
 ) -> ConversationPage:
-    """Conversations across channels, latest message first."""
+    """Conversations across channels, latest message first, each with its open ticket.
+
+    ``urgent`` keeps conversations whose open ticket is urgent; ``at_risk`` those whose
+    next promise (first response, then resolution) falls within 30 minutes or is missed.
+    """
     query = select(Conversation)
+    if urgent:
+        query = query.where(
+            Conversation.id.in_(
+                select(Ticket.conversation_id).where(
+                    Ticket.status.in_(OPEN_STATUSES),
+                    or_(Ticket.urgent.is_(True), Ticket.priority == "urgent"),
+                )
+            )
+        )
+    if at_risk:
+        horizon = clock.now() + AT_RISK_WINDOW
+        query = query.where(
+            Conversation.id.in_(
+                select(Ticket.conversation_id).where(
+                    Ticket.status.in_(OPEN_STATUSES),
+                    or_(
+                        and_(
+                            Ticket.first_response_at.is_(None),
+                            Ticket.first_response_due_at < horizon,
+                        ),
+                        Ticket.due_at < horizon,
+                    ),
+                )
+            )
+        )
     if view == "mine":
         query = query.where(Conversation.assignee_id == agent.id)
     elif view == "unassigned":
@@ -267,9 +306,30 @@ def inbox_conversations(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].last_message_at, rows[-1].id)
-    return ConversationPage(
-        items=[ConversationOut.model_validate(c) for c in rows], next_cursor=next_cursor
+    open_tickets = _open_tickets_of(db, [c.id for c in rows])
+    items = []
+    for row in rows:
+        item = InboxConversationOut.model_validate(row)
+        ticket = open_tickets.get(row.id)
+        item.ticket = InboxTicket.model_validate(ticket) if ticket else None
+        items.append(item)
+    return ConversationPage(items=items, next_cursor=next_cursor)
+
+
+def _open_tickets_of(db: Session, conversation_ids: list[str]) -> dict[str, Ticket]:
+    """The newest open ticket of each conversation (one query for the whole page)."""
+    if not conversation_ids:
+        return {}
+    found: dict[str, Ticket] = {}
+    rows = db.scalars(
+        select(Ticket)
+        .where(Ticket.conversation_id.in_(conversation_ids), Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.created_at.desc())
     )
+    for ticket in rows:
+        if ticket.conversation_id is not None:
+            found.setdefault(ticket.conversation_id, ticket)
+    return found
 
 
 @router.get("/conversations/{conversation_id}")
@@ -371,12 +431,17 @@ async def staff_stream(websocket: WebSocket) -> None:
     state = websocket.app.state
     database: Database = state.database
     token = websocket.query_params.get("token") or websocket.cookies.get("yiwen_session")
-    try:
-        if not token:
-            raise NotFound("not_found")
+
+    def authorise(token: str) -> None:
         with database.reading() as db:
             user, _ = resolve_session(db, state.clock, token)
             check_permission(user.role, "inbox.read")
+
+    try:
+        if not token:
+            raise NotFound("not_found")
+        # Database work stays off the event loop (see conversations.api.conversation_stream).
+        await run_in_threadpool(authorise, token)
     except DomainError:
         await websocket.close(code=4401)
         return

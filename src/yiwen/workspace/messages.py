@@ -32,6 +32,18 @@ register_messages(
             "账户 {shop_user_id} 已解冻",
             "Account {shop_user_id} unfrozen",
         ),
+        "action.replace_card_key": (
+            "已为订单 {order_no} 更换一张新卡密，请查收；原卡密已作废",
+            "Order {order_no} got a new card key in place of the dead one",
+        ),
+        "key_id_required_for_action": (
+            "请指定要更换的卡密（key_id）",
+            "Name the card key to replace (key_id)",
+        ),
+        "action_not_supported": (
+            "当前店铺系统不支持「{label}」，一问不会执行此操作。需要店主人工处理：{task}",
+            "The connected shop cannot do {action} from outside; the shop owner must: {task}",
+        ),
         "action.card_key_revealed": (
             "查看了订单 {order_no} 的卡密 {masked}",
             "Revealed card key {masked} of order {order_no}",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from yiwen.auth.audit import Actor, record_audit
 from yiwen.auth.models import StaffUser
 from yiwen.auth.permissions import has_permission
+from yiwen.core.errors import InvalidInput
 from yiwen.customers.service import get_customer
 from yiwen.http.deps import (
     AppClock,
@@ -19,10 +22,17 @@ from yiwen.http.deps import (
     Store,
     require_permission,
 )
+from yiwen.http.errors import error_response
+from yiwen.store.tasks import ACTION_LABELS
 from yiwen.tickets import service as tickets
 from yiwen.tickets.service import check_category
 from yiwen.workspace import service
-from yiwen.workspace.actions import ActionRequest, perform_order_action
+from yiwen.workspace.actions import (
+    ActionRequest,
+    order_actions,
+    perform_order_action,
+    refuse_unsupported_action,
+)
 from yiwen.workspace.models import Macro
 from yiwen.workspace.overview import customer_overview, order_payload
 from yiwen.workspace.schemas import (
@@ -59,33 +69,84 @@ def overview(
     return customer_overview(db, clock, store, get_customer(db, customer_id))
 
 
+@router.get("/orders")
+def search_orders(
+    store: Store,
+    agent: Annotated[StaffUser, Depends(require_permission("order.read"))],
+    order_no: Annotated[str | None, Query(min_length=4, max_length=64)] = None,
+    contact: Annotated[str | None, Query(min_length=3, max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> list[dict[str, Any]]:
+    """Orders by number or by the buyer's contact (email/phone), newest first, as summaries."""
+    if not order_no and not contact:
+        raise InvalidInput("order_query_empty")
+    found = store.find_orders(order_no=order_no, contact=contact, limit=limit)
+    return [asdict(summary) for summary in found]
+
+
 @router.get("/orders/{order_no}")
 def read_order(
     order_no: str,
     store: Store,
     agent: Annotated[StaffUser, Depends(require_permission("order.read"))],
 ) -> dict[str, Any]:
-    return order_payload(store.get_order(order_no))
+    """The order with keys masked, and ``actions``: what this shop can do for it, and for
+    what it cannot, the task a shop owner must do by hand."""
+    order = store.get_order(order_no)
+    return {**order_payload(order), "actions": order_actions(store, order)}
 
 
-@router.post("/tickets/{ticket_id}/actions", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/tickets/{ticket_id}/actions",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "action_not_supported: the shop owner's task"}},
+    response_model=OrderActionOut,
+)
 def act_on_order(
     ticket_id: str,
     body: OrderActionIn,
     idempotency_key: IdempotencyKey,
+    request: Request,
     response: Response,
     db: DbSession,
     clock: AppClock,
     settings: AppSettings,
     store: Store,
     agent: CurrentStaff,
-) -> OrderActionOut:
-    """Resend, re-push, refund, coupon or freeze, within the role's authority.
+) -> OrderActionOut | JSONResponse:
+    """Resend, re-push, refund, coupon, freeze or replace a key, within the role's authority.
 
     ``Idempotency-Key`` is required: the same key again returns the first result
-    (200) and never acts twice.
+    (200) and never acts twice. An action the connected shop cannot do is a 409
+    ``action_not_supported`` carrying ``task`` (what the shop owner must do by
+    hand); it is audited and noted on the ticket, and nothing is sent to the shop.
     """
     ticket = tickets.get_ticket(db, ticket_id)
+    action_request = ActionRequest(
+        action=body.action,
+        idempotency_key=idempotency_key,
+        order_no=body.order_no,
+        amount=body.amount,
+        reason=body.reason,
+        shop_user_id=body.shop_user_id,
+        key_id=body.key_id,
+    )
+    refusal = refuse_unsupported_action(
+        db, clock, store, agent=agent, ticket=ticket, request=action_request
+    )
+    if refusal is not None:
+        # Answered, not raised: the request's transaction keeps the audit and the note.
+        return error_response(
+            request,
+            status.HTTP_409_CONFLICT,
+            "action_not_supported",
+            params={
+                "action": refusal.action,
+                "label": ACTION_LABELS[refusal.action],
+                "task": refusal.task,
+            },
+            extra={"action": refusal.action, "order_no": refusal.order_no, "task": refusal.task},
+        )
     record, replayed = perform_order_action(
         db,
         clock,
@@ -93,14 +154,7 @@ def act_on_order(
         settings,
         agent=agent,
         ticket=ticket,
-        request=ActionRequest(
-            action=body.action,
-            idempotency_key=idempotency_key,
-            order_no=body.order_no,
-            amount=body.amount,
-            reason=body.reason,
-            shop_user_id=body.shop_user_id,
-        ),
+        request=action_request,
         max_chars=settings.message_max_chars,
     )
     if replayed:

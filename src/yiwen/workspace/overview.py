@@ -14,6 +14,7 @@ from yiwen.customers.service import contacts_of, shop_user_ids_of
 from yiwen.store.protocol import Order, OrderNotFound, StoreConnector
 from yiwen.tickets.models import Ticket, TicketOrder
 from yiwen.tickets.service import recent_tickets_of_customer
+from yiwen.workspace.actions import order_actions
 
 ORDER_WINDOW = timedelta(days=90)
 MAX_ORDERS = 30
@@ -71,7 +72,10 @@ def customer_overview(
             {"channel": i.channel, "external_id": i.external_id, "verified": i.verified}
             for i in customer.identities
         ],
-        "orders": [order_payload(o) for o in customer_orders(db, clock, store, customer)],
+        "orders": [
+            {**order_payload(o), "actions": order_actions(store, o)}
+            for o in customer_orders(db, clock, store, customer)
+        ],
         "tickets": [
             {
                 "id": t.id,

@@ -46,8 +46,28 @@ class TicketPage(BaseModel):
     next_cursor: str | None
 
 
+class InboxTicket(BaseModel):
+    """The conversation's latest open ticket, enough for the inbox row's badges."""
+
+    id: str
+    number: str
+    category: str
+    priority: str
+    urgent: bool
+    status: str
+    first_response_due_at: datetime | None
+    first_response_at: datetime | None
+    due_at: datetime | None
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class InboxConversationOut(ConversationOut):
+    ticket: InboxTicket | None = None
+
+
 class ConversationPage(BaseModel):
-    items: list[ConversationOut]
+    items: list[InboxConversationOut]
     next_cursor: str | None
 
 
@@ -144,6 +164,7 @@ class OrderActionIn(BaseModel):
         "issue_coupon",
         "freeze_account",
         "unfreeze_account",
+        "replace_card_key",
     ]
     order_no: str | None = Field(
         default=None, min_length=4, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$"
@@ -151,6 +172,7 @@ class OrderActionIn(BaseModel):
     amount: Decimal | None = Field(default=None, gt=0, le=1_000_000, decimal_places=2)
     reason: str = Field(default="", max_length=1000)
     shop_user_id: str | None = Field(default=None, max_length=64)
+    key_id: str | None = Field(default=None, max_length=200, description="要更换的原卡密")
 
 
 class OrderActionOut(BaseModel):

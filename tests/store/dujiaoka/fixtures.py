@@ -22,11 +22,13 @@ from tests.support.mariadb import MariaDBServer, find_server
 from yiwen.core.clock import FixedClock
 from yiwen.store.connectors.dujiaoka.connector import DujiaokaConnector
 from yiwen.store.connectors.dujiaoka.generator import ExampleOrder, generate
+from yiwen.store.connectors.dujiaoka.replacements import CREATE_TABLE as REPLACEMENTS_TABLE
 from yiwen.store.connectors.dujiaoka.schema import load_dump
 
 INSTALL_SQL = Path(__file__).with_name("install.sql")
 DATABASE = "dujiaoka"
-ORDERS = 600
+# The size issue 7's "done" names: lookups are proven on a shop of realistic size.
+ORDERS = 10_000
 SEED = 11
 READER = ("yiwen_ro", "ro-secret")
 WRITER = ("yiwen_rw", "rw-secret")
@@ -40,14 +42,33 @@ class DujiaokaShop:
     def url(self, account: tuple[str, str] = READER, database: str = DATABASE) -> str:
         return self.server.url(account[0], account[1], database)
 
-    def new_database(self, name: str, *, orders: int) -> dict[str, ExampleOrder]:
-        """Another dujiaoka database (for tests that break theirs), readable by READER."""
+    def new_database(
+        self, name: str, *, orders: int, writable: bool = False
+    ) -> dict[str, ExampleOrder]:
+        """Another dujiaoka database (for tests that break or write theirs), readable by
+        READER; ``writable`` also sets up WRITER's rights as docs/connectors.md does."""
         self.server.execute(
             f"CREATE DATABASE `{name}`", f"GRANT SELECT ON `{name}`.* TO '{READER[0]}'@'%'"
         )
         with contextlib.closing(self.server.admin(name)) as connection:
             load_dump(connection, INSTALL_SQL.read_text())
-            return generate(connection, orders=orders, seed=SEED, now=NOW)
+            examples = generate(connection, orders=orders, seed=SEED, now=NOW)
+        if writable:
+            grant_writer(self.server, name)
+        return examples
+
+
+def grant_writer(server: MariaDBServer, database: str) -> None:
+    """WRITER's rights as docs/connectors.md sets them up: reads, coupons, and replacement
+    keys (only the sold flag of carmis, and Yiwen's own record table)."""
+    server.execute(REPLACEMENTS_TABLE, database=database)
+    server.execute(
+        f"GRANT SELECT ON `{database}`.* TO '{WRITER[0]}'@'%'",
+        f"GRANT INSERT ON `{database}`.coupons TO '{WRITER[0]}'@'%'",
+        f"GRANT INSERT ON `{database}`.coupons_goods TO '{WRITER[0]}'@'%'",
+        f"GRANT UPDATE (status, updated_at) ON `{database}`.carmis TO '{WRITER[0]}'@'%'",
+        f"GRANT INSERT, UPDATE ON `{database}`.yiwen_carmi_replacements TO '{WRITER[0]}'@'%'",
+    )
 
 
 def require_mariadb() -> None:
@@ -69,15 +90,11 @@ def shared_shop() -> DujiaokaShop:
         f"CREATE USER '{READER[0]}'@'%' IDENTIFIED BY '{READER[1]}'",
         f"GRANT SELECT ON {DATABASE}.* TO '{READER[0]}'@'%'",
         f"CREATE USER '{WRITER[0]}'@'%' IDENTIFIED BY '{WRITER[1]}'",
-        f"GRANT SELECT ON {DATABASE}.* TO '{WRITER[0]}'@'%'",
     )
     with contextlib.closing(server.admin(DATABASE)) as connection:
         load_dump(connection, INSTALL_SQL.read_text())
         examples = generate(connection, orders=ORDERS, seed=SEED, now=NOW)
-    server.execute(
-        f"GRANT INSERT ON {DATABASE}.coupons TO '{WRITER[0]}'@'%'",
-        f"GRANT INSERT ON {DATABASE}.coupons_goods TO '{WRITER[0]}'@'%'",
-    )
+    grant_writer(server, DATABASE)
     return DujiaokaShop(server, examples)
 
 

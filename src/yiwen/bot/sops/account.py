@@ -10,7 +10,10 @@ from __future__ import annotations
 from yiwen.bot import actions, replies
 from yiwen.bot.orders import is_buyer, recent_orders
 from yiwen.bot.turn import Step, Turn, ask, handoff
-from yiwen.store.protocol import OrderNotFound
+from yiwen.store.protocol import ActionNotSupported, OrderNotFound
+
+# Said instead of "frozen" where the shop's system has no way to freeze from outside.
+NOT_FROZEN = "本店系统无法由机器人冻结账户，我已把冻结和核查请求交给店主与账户安全专员优先处理。"
 
 
 def account_security(turn: Turn) -> Step:
@@ -20,8 +23,19 @@ def account_security(turn: Turn) -> Step:
             turn.remember("asked_account", True)
             return ask("order_no", replies.ASK_ORDER)
         return _to_security("account_unidentified", "")
-    actions.freeze(turn, shop_user_id)
     turn.remember("shop_user_id", shop_user_id)
+    if not actions.can(turn, "freeze_account"):
+        actions.note_shop_owner_task(
+            turn, "freeze_account", order=None, shop_user_id=shop_user_id, reason="顾客报告账号被盗"
+        )
+        return _to_security("freeze_not_supported", NOT_FROZEN)
+    try:
+        actions.freeze(turn, shop_user_id)
+    except ActionNotSupported as refused:
+        actions.note_shop_owner_task(
+            turn, "freeze_account", order=None, shop_user_id=shop_user_id, task=refused.task
+        )
+        return _to_security("freeze_not_supported", NOT_FROZEN)
     return _to_security("account_security", replies.FROZEN)
 
 

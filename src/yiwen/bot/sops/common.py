@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from yiwen.bot import replies
+from decimal import Decimal
+
+from yiwen.bot import actions, replies
 from yiwen.bot.orders import identify_order
-from yiwen.bot.turn import Step, Turn
+from yiwen.bot.turn import Step, Turn, handoff
 from yiwen.store.protocol import Order
+from yiwen.store.tasks import ACTION_LABELS, system_name
 
 CAPTURED = ("paid", "partially_refunded", "refunded")
+# Told to the customer when the shop's system cannot do what their case needs: the
+# truth (a person must do it in the shop's back office), never a promise the bot can't keep.
+NEEDS_SHOP_OWNER = (
+    "订单 {order_no} 需要「{label}」，这一步只能由店主在{system}中人工完成，机器人无法代办。"
+    "我已把处理事项（订单、金额、操作）写进工单交给店主，处理后会在这里通知您。"
+)
 
 
 def order_for(turn: Turn, intent: str) -> Order | Step:
@@ -30,3 +39,40 @@ def refund_method(order: Order) -> str | None:
     if paid:
         return paid[0].method
     return order.payments[0].method if order.payments else None
+
+
+def shop_owner_handoff(
+    turn: Turn,
+    action: str,
+    order: Order,
+    *,
+    reason: str,
+    category: str,
+    department: str,
+    wants: str,
+    amount: Decimal | None = None,
+    priority: str | None = None,
+    task: str | None = None,
+) -> Step:
+    """Hand off an action the shop cannot do from outside, with the owner's task on the case."""
+    actions.note_shop_owner_task(
+        turn,
+        action,
+        order=order,
+        amount=amount,
+        shop_user_id=order.shop_user_id,
+        reason=wants,
+        task=task,
+    )
+    return handoff(
+        reason,
+        category=category,
+        priority=priority,
+        department=department,
+        wants=wants,
+        text=NEEDS_SHOP_OWNER.format(
+            order_no=order.order_no,
+            label=ACTION_LABELS.get(action, action),
+            system=system_name(turn.store),
+        ),
+    )

@@ -8,9 +8,9 @@ from yiwen.bot import actions, replies
 from yiwen.bot.casefile import ensure_ticket
 from yiwen.bot.followups import schedule_followup
 from yiwen.bot.orders import is_buyer, same_contact
-from yiwen.bot.sops.common import order_for, refund_method
+from yiwen.bot.sops.common import order_for, refund_method, shop_owner_handoff
 from yiwen.bot.turn import Step, Turn, ask, handoff, resolve, say
-from yiwen.store.protocol import Order, StoreActionRefused, UpstreamPush
+from yiwen.store.protocol import ActionNotSupported, Order, StoreActionRefused, UpstreamPush
 
 # A supplier answers within minutes; past this a push is stuck and worth pushing again.
 NORMAL_SUPPLIER_WAIT = timedelta(minutes=10)
@@ -71,6 +71,8 @@ def latest_push(order: Order) -> UpstreamPush | None:
 
 def repush_once(turn: Turn, order: Order) -> Step:
     """Push to the supplier again, once per order; a second failure goes to supplier liaison."""
+    if not actions.can(turn, "repush_upstream"):
+        return _owner_delivers(turn, order, "repush_upstream")
     if actions.bot_repushed(turn, order.order_no):
         push = latest_push(order)
         if push is not None and push.status == "processing":
@@ -78,6 +80,8 @@ def repush_once(turn: Turn, order: Order) -> Step:
         return _to_liaison("repush_failed")
     try:
         actions.repush(turn, order.order_no)
+    except ActionNotSupported as refused:
+        return _owner_delivers(turn, order, "repush_upstream", task=refused.task)
     except StoreActionRefused as refused:
         if refused.code == "delivery_in_progress":
             return _eta(order, NORMAL_SUPPLIER_WAIT / 2)
@@ -85,6 +89,20 @@ def repush_once(turn: Turn, order: Order) -> Step:
     schedule_followup(turn, order.order_no)
     ticket = ensure_ticket(turn, turn.session.goal)
     return say(replies.REPUSHED.format(order_no=order.order_no, ticket=ticket.number))
+
+
+def _owner_delivers(turn: Turn, order: Order, action: str, *, task: str | None = None) -> Step:
+    return shop_owner_handoff(
+        turn,
+        action,
+        order,
+        reason=f"{action}_not_supported",
+        category="delivery_missing",
+        priority="high",
+        department="supplier_liaison",
+        wants="尽快收到卡密/充值",
+        task=task,
+    )
 
 
 def _to_liaison(reason: str) -> Step:
@@ -108,6 +126,9 @@ def deliver_again(turn: Turn, order: Order) -> Step:
                 account=order.delivery.target_account or "-",
             )
         )
+    if not actions.can(turn, "resend_delivery"):
+        # The owner sends to the order's own contact, so no buyer check is needed first.
+        return _owner_delivers(turn, order, "resend_delivery")
     if not is_buyer(turn, order):
         return _verify_buyer(turn, order)
     turn.add_to("verified_orders", order.order_no)
@@ -116,6 +137,8 @@ def deliver_again(turn: Turn, order: Order) -> Step:
         return _to_liaison("no_key_to_resend")
     try:
         actions.resend(turn, order.order_no)
+    except ActionNotSupported as refused:
+        return _owner_delivers(turn, order, "resend_delivery", task=refused.task)
     except StoreActionRefused:
         return _to_liaison("resend_refused")
     secrets = actions.reveal_keys(turn, order.order_no, [k.key_id for k in keys])
@@ -162,6 +185,10 @@ def card_invalid(turn: Turn) -> Step:
         turn.remember("region_problem", f"应为{item_region}，实发{wrong[0]}")
     found_states = "、".join(replies.KEY_STATE_LABELS.get(s, s) for s in states) or "无卡密"
     turn.add_to("done", f"核查卡密状态：{found_states}")
+    if not actions.can(turn, "replace_card_key"):
+        # The bot never swaps keys on a customer's word; whoever confirms the key is dead
+        # must then do it by hand in the shop's system.
+        actions.note_shop_owner_task(turn, "replace_card_key", order=order, reason="卡密无法使用")
     return handoff(
         "card_invalid",
         category="card_invalid",

@@ -11,16 +11,39 @@ from decimal import Decimal
 
 from yiwen.bot import actions, replies
 from yiwen.bot.casefile import ensure_ticket
-from yiwen.bot.sops.common import CAPTURED, order_for, refund_method
+from yiwen.bot.sops.common import CAPTURED, order_for, refund_method, shop_owner_handoff
 from yiwen.bot.sops.delivery import latest_push
 from yiwen.bot.turn import Step, Turn, handoff, resolve
-from yiwen.store.protocol import StoreActionRefused
+from yiwen.store.protocol import ActionNotSupported, Order, StoreActionRefused
 
 ZERO = Decimal("0.00")
 
 
 def _to_finance(reason: str, wants: str, category: str = "refund_request") -> Step:
     return handoff(reason, category=category, department="finance", wants=wants)
+
+
+def _review(turn: Turn, order: Order, reason: str, wants: str, amount: Decimal) -> Step:
+    """Finance reviews; where the shop cannot refund from outside, the case says how by hand."""
+    if not actions.can(turn, "refund"):
+        actions.note_shop_owner_task(turn, "refund", order=order, amount=amount, reason=wants)
+    return _to_finance(reason, wants)
+
+
+def _owner_refunds(
+    turn: Turn, order: Order, amount: Decimal, category: str, *, task: str | None = None
+) -> Step:
+    return shop_owner_handoff(
+        turn,
+        "refund",
+        order,
+        reason="refund_not_supported",
+        category=category,
+        department="finance",
+        wants=f"退款 {replies.money(amount)} 元",
+        amount=amount,
+        task=task,
+    )
 
 
 def refund_request(turn: Turn) -> Step:
@@ -46,18 +69,30 @@ def refund_request(turn: Turn) -> Step:
         "delivering",
         "delivery_failed",
     ):
-        return _to_finance("refund_review", f"已发货订单申请退款 {replies.money(amount)} 元")
+        return _review(
+            turn, order, "refund_review", f"已发货订单申请退款 {replies.money(amount)} 元", amount
+        )
     push = latest_push(order)
     if push is not None and push.status == "processing":
-        return _to_finance(
-            "refund_while_delivering", f"发货中订单申请退款 {replies.money(amount)} 元"
+        return _review(
+            turn,
+            order,
+            "refund_while_delivering",
+            f"发货中订单申请退款 {replies.money(amount)} 元",
+            amount,
         )
     if amount > turn.settings.bot_auto_refund_limit:
-        return _to_finance("refund_above_limit", f"退款 {replies.money(amount)} 元")
+        return _review(
+            turn, order, "refund_above_limit", f"退款 {replies.money(amount)} 元", amount
+        )
+    if not actions.can(turn, "refund"):
+        return _owner_refunds(turn, order, amount, "refund_request")
     try:
         done = actions.refund(
             turn, order.order_no, amount, target="order", reason="未发货订单，机器人按规则原路退款"
         )
+    except ActionNotSupported as refused:
+        return _owner_refunds(turn, order, amount, "refund_request", task=refused.task)
     except StoreActionRefused:
         return _to_finance("refund_refused", f"退款 {replies.money(amount)} 元")
     ticket = ensure_ticket(turn, turn.session.goal)
@@ -118,6 +153,8 @@ def payment_issue(turn: Turn) -> Step:
                 arrival=replies.refund_arrival(extra[0].method),
             )
         )
+    if not actions.can(turn, "refund"):
+        return _owner_refunds(turn, order, owed, "payment_issue")
     try:
         done = actions.refund(
             turn,
@@ -126,6 +163,8 @@ def payment_issue(turn: Turn) -> Step:
             target="duplicate:" + ",".join(p.payment_id for p in extra),
             reason="重复扣款，退回多扣的款项",
         )
+    except ActionNotSupported as refused:
+        return _owner_refunds(turn, order, owed, "payment_issue", task=refused.task)
     except StoreActionRefused:
         return _to_finance("duplicate_refund_refused", "退回重复扣款", "payment_issue")
     ticket = ensure_ticket(turn, turn.session.goal)

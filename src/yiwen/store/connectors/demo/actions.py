@@ -7,6 +7,7 @@ protocol's domain errors, so a refused action leaves nothing half-written.
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -14,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from yiwen.core.clock import to_local
-from yiwen.core.errors import InvalidInput
+from yiwen.core.errors import InvalidInput, NotFound
 from yiwen.core.ids import new_id
 from yiwen.core.money import CENT
+from yiwen.store.connectors.demo.cardkeys import make_secret, normalise_key
 from yiwen.store.connectors.demo.models import (
     ZERO,
     Product,
@@ -90,6 +92,41 @@ def resend_delivery(session: Session, order_no: str) -> ActionResult:
         reference=f"{order_no}-R{order.resend_count}",
         status="done",
         detail={"key_count": str(len(keys)), "resend_count": str(order.resend_count)},
+    )
+
+
+def replace_card_key(
+    session: Session, order_no: str, key_id: str, *, reason: str, now: datetime
+) -> ActionResult:
+    """Void a delivered key and deliver a fresh one of the same product in its place."""
+    reason = check_reason(reason)
+    order = lock_order(session, order_no)
+    old = session.get(ShopCardKey, key_id, with_for_update=True)
+    if old is None or old.order_no != order.order_no:
+        raise NotFound("card_key_not_found", order_no=order_no)
+    if old.state == "invalid":
+        raise StoreActionRefused("card_key_already_replaced", order_no=order_no)
+    product = session.get_one(Product, order.product_id)
+    secret = make_secret(random.Random(f"replace:{key_id}:{now.isoformat()}"), product.key_pattern)
+    fresh = ShopCardKey(
+        key_id=f"K{new_id()[:20].upper()}",
+        order_no=order.order_no,
+        product_id=product.product_id,
+        secret=secret,
+        lookup=normalise_key(secret),
+        state="unused",
+        region=product.region,
+        delivered_at=now,
+        used_at=None,
+    )
+    old.state = "invalid"
+    session.add(fresh)
+    return ActionResult(
+        action="replace_card_key",
+        order_no=order.order_no,
+        reference=fresh.key_id,
+        status="done",
+        detail={"key_id": fresh.key_id, "replaced_key_id": key_id},
     )
 
 

@@ -33,6 +33,7 @@ DATED_ORDER_NO = (
 
 class DemoStoreConnector:
     name = "demo"
+    system_name = "演示店铺后台"
     order_no_patterns: tuple[str, ...] = (DUJIAOKA_ORDER_NO, DATED_ORDER_NO)
 
     def __init__(self, shop: DemoShop) -> None:
@@ -98,6 +99,18 @@ class DemoStoreConnector:
             idempotency_key,
             {"order_no": order_no},
             lambda session, _now: actions.resend_delivery(session, order_no),
+        )
+
+    def replace_card_key(
+        self, order_no: str, key_id: str, *, reason: str, idempotency_key: str
+    ) -> ActionResult:
+        return self.shop.perform(
+            "replace_card_key",
+            idempotency_key,
+            {"order_no": order_no, "key_id": key_id},
+            lambda session, now: actions.replace_card_key(
+                session, order_no, key_id, reason=reason, now=now
+            ),
         )
 
     def repush_upstream(self, order_no: str, *, idempotency_key: str) -> ActionResult:

@@ -5,7 +5,9 @@ payment gateway, re-push or freeze from outside (it has no API, no upstream and
 no user accounts), so those raise :class:`ActionNotSupported` with the task for
 the shop owner, never a pretend success. Resending delivered card info is done
 by Yiwen (the result names the keys; the caller reveals and sends them). A
-coupon is written only when a separate write account is configured.
+coupon, and a replacement for a dead key (an unsold carmi marked sold, see
+``replacements``), are written only when a separate write account is
+configured, the replacement only when also switched on.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from zoneinfo import ZoneInfo
 from yiwen.core.clock import Clock
 from yiwen.core.errors import InvalidInput, NotFound
 from yiwen.core.settings import Settings
-from yiwen.store.connectors.dujiaoka import reader, writes
-from yiwen.store.connectors.dujiaoka.ledger import Ledger, count_resend
+from yiwen.store.connectors.dujiaoka import reader, replacements, writes
+from yiwen.store.connectors.dujiaoka.ledger import MAX_KEY_LENGTH, Ledger, count_resend
 from yiwen.store.connectors.dujiaoka.mapping import (
     TYPE_AUTOMATIC,
     UNPAID,
@@ -29,6 +31,7 @@ from yiwen.store.connectors.dujiaoka.mapping import (
     key_id,
     order_from_row,
     product_name,
+    replacement_key_id,
     summary_from_row,
     to_shop_time,
 )
@@ -56,6 +59,7 @@ NO_ACCOUNTS = (
 
 class DujiaokaConnector:
     name = "dujiaoka"
+    system_name = "独角数卡后台"
     order_no_patterns: tuple[str, ...] = (ORDER_NO_PATTERN,)
 
     def __init__(
@@ -67,12 +71,14 @@ class DujiaokaConnector:
         write_url: str = "",
         timezone: str = "Asia/Shanghai",
         timeout: float = 5.0,
+        replace_keys: bool = False,
     ) -> None:
         self.clock = clock
         self.zone = ZoneInfo(timezone)
         self.engine = reader.make_engine(url, timeout)
         self.write_engine = reader.make_engine(write_url, timeout) if write_url else None
         self.ledger = Ledger(ledger_path)
+        self.replaces_keys = replace_keys and self.write_engine is not None
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> DujiaokaConnector:
@@ -85,11 +91,17 @@ class DujiaokaConnector:
             write_url=settings.dujiaoka_write_url,
             timezone=settings.dujiaoka_timezone,
             timeout=settings.dujiaoka_timeout_seconds,
+            replace_keys=settings.dujiaoka_replace_keys,
         )
 
     @property
     def capabilities(self) -> frozenset[str]:
-        return frozenset({"resend_delivery"} | ({"issue_coupon"} if self.write_engine else set()))
+        declared = {"resend_delivery"}
+        if self.write_engine is not None:
+            declared.add("issue_coupon")
+        if self.replaces_keys:
+            declared.add("replace_card_key")
+        return frozenset(declared)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -103,6 +115,11 @@ class DujiaokaConnector:
             results.append(self._probe(self.engine, f"读取表 {table}", table))
         if self.write_engine is not None:
             results.append(self._probe(self.write_engine, "写入账号连接（优惠码）", "coupons"))
+            if self.replaces_keys:
+                results.append(self._probe(self.engine, "读取换卡记录表", replacements.TABLE))
+                results.append(
+                    self._probe(self.write_engine, "写入账号读取换卡记录表", replacements.TABLE)
+                )
         else:
             results.append(("写入账号", True, "未配置：一问不会写入店铺数据库"))
         return results
@@ -170,16 +187,35 @@ class DujiaokaConnector:
             raise OrderNotFound(order_no)
         return row
 
+    def _order_and_replacements(
+        self, order_no: str
+    ) -> tuple[dict[str, Any], list[replacements.Replacement]]:
+        with reader.guarded(self.engine, "order lookup") as connection:
+            row = reader.order_row(connection, order_no.strip())
+            if row is None:
+                raise OrderNotFound(order_no)
+            found = (
+                replacements.replacements_of(connection, row["order_sn"])
+                if self.replaces_keys
+                else []
+            )
+        return row, found
+
     def get_order(self, order_no: str) -> Order:
-        row = self._order_row(order_no)
+        row, found = self._order_and_replacements(order_no)
         return order_from_row(
-            row, self.zone, resend_count=self.ledger.resend_count(row["order_sn"])
+            row,
+            self.zone,
+            resend_count=self.ledger.resend_count(row["order_sn"]),
+            replacements=tuple(
+                (r.replaced_key_id, r.carmi_id, r.carmi, r.created_at) for r in found
+            ),
         )
 
     def reveal_card_key(self, order_no: str, key_id: str) -> str:
-        row = self._order_row(order_no)
-        for position, line in enumerate(_delivered_lines(row), start=1):
-            if key_id == _key_id(row, position):
+        row, found = self._order_and_replacements(order_no)
+        for kid, line in _current_keys(row, found, include_replaced=True):
+            if key_id == kid:
                 return line
         raise NotFound("card_key_not_found", order_no=order_no)
 
@@ -214,9 +250,9 @@ class DujiaokaConnector:
 
     def resend_delivery(self, order_no: str, *, idempotency_key: str) -> ActionResult:
         def run(ledger: sqlite3.Connection) -> ActionResult:
-            row = self._order_row(order_no)
-            lines = _delivered_lines(row)
-            if not lines:
+            row, found = self._order_and_replacements(order_no)
+            keys = _current_keys(row, found, include_replaced=False)
+            if not keys:
                 raise StoreActionRefused("nothing_to_resend", order_no=order_no)
             count = count_resend(ledger, row["order_sn"])
             return ActionResult(
@@ -225,14 +261,54 @@ class DujiaokaConnector:
                 reference=f"{row['order_sn']}-R{count}",
                 status="done",
                 detail={
-                    "key_ids": ",".join(_key_id(row, n) for n in range(1, len(lines) + 1)),
-                    "key_count": str(len(lines)),
+                    "key_ids": ",".join(kid for kid, _line in keys),
+                    "key_count": str(len(keys)),
                     "resend_count": str(count),
                     "sent_by": "yiwen",
                 },
             )
 
         return self.ledger.perform("resend_delivery", idempotency_key, {"order_no": order_no}, run)
+
+    def replace_card_key(
+        self, order_no: str, key_id: str, *, reason: str, idempotency_key: str
+    ) -> ActionResult:
+        """An unsold carmi of the same goods, marked sold for this order in one transaction."""
+        if not 0 < len(idempotency_key) <= MAX_KEY_LENGTH:
+            raise InvalidInput("invalid_idempotency_key")
+        if not reason.strip():
+            raise InvalidInput("action_reason_required")
+        row, found = self._order_and_replacements(order_no)
+        if self.write_engine is None or not self.replaces_keys:
+            raise ActionNotSupported(
+                "replace_card_key",
+                order_no=row["order_sn"],
+                task=(
+                    f"请在独角数卡后台「卡密管理」中为商品「{product_name(row)}」取一张未售出的卡密，"
+                    f"发到买家邮箱 {row['email']}（订单 {row['order_sn']}），并把它改为已售出"
+                ),
+            )
+        if key_id not in {kid for kid, _line in _current_keys(row, found, include_replaced=True)}:
+            raise NotFound("card_key_not_found", order_no=order_no)
+        taken = replacements.take_replacement(
+            self.write_engine,
+            idempotency_key=idempotency_key,
+            order_sn=row["order_sn"],
+            goods_id=int(row["goods_id"]),
+            goods_name=product_name(row),
+            replaced_key_id=key_id,
+            reason=reason.strip(),
+            now=to_shop_time(self.clock.now(), self.zone),
+        )
+        fresh = replacement_key_id(row["order_sn"], taken.replacement.carmi_id)
+        return ActionResult(
+            action="replace_card_key",
+            order_no=row["order_sn"],
+            reference=fresh,
+            status="done",
+            detail={"key_id": fresh, "replaced_key_id": key_id, "sent_by": "yiwen"},
+            replayed=taken.replayed,
+        )
 
     def repush_upstream(self, order_no: str, *, idempotency_key: str) -> ActionResult:
         row = self._order_row(order_no)
@@ -318,14 +394,19 @@ class DujiaokaConnector:
         raise ActionNotSupported("unfreeze_account", task=NO_ACCOUNTS)
 
 
-def _delivered_lines(row: dict[str, Any]) -> list[str]:
+def _current_keys(
+    row: dict[str, Any], found: list[replacements.Replacement], *, include_replaced: bool
+) -> list[tuple[str, str]]:
+    """(key id, key) of the order's delivered keys and replacements; replaced ones if asked."""
     if int(row["type"]) != TYPE_AUTOMATIC or int(row["status"]) != 4:
         return []
-    return info_lines(row["info"])
-
-
-def _key_id(row: dict[str, Any], position: int) -> str:
-    return key_id(row["order_sn"], position)
+    sn = row["order_sn"]
+    keys = [(key_id(sn, n), line) for n, line in enumerate(info_lines(row["info"]), start=1)]
+    keys += [(replacement_key_id(sn, r.carmi_id), r.carmi) for r in found]
+    if include_replaced:
+        return keys
+    replaced = {r.replaced_key_id for r in found}
+    return [(kid, line) for kid, line in keys if kid not in replaced]
 
 
 def _check_amount(amount: Decimal) -> Decimal:

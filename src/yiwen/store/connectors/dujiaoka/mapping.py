@@ -90,6 +90,28 @@ def key_id(order_sn: str, position: int) -> str:
     return f"{order_sn}-{position}"
 
 
+def replacement_key_id(order_sn: str, carmi_id: int) -> str:
+    """A replacement key is named by its carmi, so it never collides with a delivered line."""
+    return f"{order_sn}-C{carmi_id}"
+
+
+def paid_time(row: dict[str, Any], status: int, zone: tzinfo) -> datetime | None:
+    """When the payment callback reached the shop, as far as dujiaoka's columns tell.
+
+    dujiaoka keeps no payment time. Its payment callback (``completedOrder``) is
+    the save that moves an order out of 1 待支付: an automatic order is delivered
+    (4), found out of stock (6) or failed (5) in that same save, a manual order
+    becomes 2 待处理. So ``updated_at`` is the payment time for every paid
+    automatic order and for a manual order still at 2; once the owner moves a
+    manual order on, ``updated_at`` is that later edit and the payment time is lost.
+    """
+    if status in UNPAID or row["updated_at"] is None:
+        return None
+    if int(row["type"]) == TYPE_AUTOMATIC or status == 2:
+        return to_utc(row["updated_at"], zone)
+    return None
+
+
 def to_utc(value: object, zone: tzinfo) -> datetime:
     if not isinstance(value, datetime):
         raise StoreUnavailable(f"dujiaoka returned a non-time value {value!r}")
@@ -138,7 +160,14 @@ def summary_from_row(row: dict[str, Any], zone: tzinfo) -> OrderSummary:
     )
 
 
-def order_from_row(row: dict[str, Any], zone: tzinfo, *, resend_count: int) -> Order:
+def order_from_row(
+    row: dict[str, Any],
+    zone: tzinfo,
+    *,
+    resend_count: int,
+    replacements: tuple[tuple[str, int, str, datetime], ...] = (),
+) -> Order:
+    """``replacements``: (replaced key id, carmi id, carmi, when) for each replacement key."""
     status = _status(row)
     order_sn = row["order_sn"]
     created = to_utc(row["created_at"], zone)
@@ -148,15 +177,26 @@ def order_from_row(row: dict[str, Any], zone: tzinfo, *, resend_count: int) -> O
     amount = _money(row["actual_price"])
     keys: tuple[CardKey, ...] = ()
     if automatic and status == 4:
+        replaced = {old for old, _id, _carmi, _at in replacements}
+        delivered = [
+            (key_id(order_sn, position), line, delivered_at)
+            for position, line in enumerate(info_lines(row["info"]), start=1)
+        ]
+        fresh = [
+            (replacement_key_id(order_sn, carmi_id), carmi, to_utc(at, zone))
+            for _old, carmi_id, carmi, at in replacements
+        ]
         keys = tuple(
             CardKey(
-                key_id=key_id(order_sn, position),
+                key_id=kid,
                 masked=mask_key(line),
-                state="unknown",  # dujiaoka does not learn whether a sold key was redeemed
-                delivered_at=delivered_at,
+                # dujiaoka does not learn whether a sold key was redeemed; a replaced one is void.
+                state="invalid" if kid in replaced else "unknown",
+                delivered_at=at,
             )
-            for position, line in enumerate(info_lines(row["info"]), start=1)
+            for kid, line, at in delivered + fresh
         )
+    paid_at = paid_time(row, status, zone)
     payments: tuple[Payment, ...] = ()
     if row["pay_id"]:
         pay_status: PaymentStatus = (
@@ -170,7 +210,7 @@ def order_from_row(row: dict[str, Any], zone: tzinfo, *, resend_count: int) -> O
                 status=pay_status,
                 trade_no=row["trade_no"] or None,
                 created_at=created,
-                paid_at=None,  # dujiaoka keeps no payment time
+                paid_at=paid_at,
                 callback_received=status not in UNPAID,
                 gateway=row.get("pay_name") or row.get("pay_check"),
             ),
@@ -181,7 +221,7 @@ def order_from_row(row: dict[str, Any], zone: tzinfo, *, resend_count: int) -> O
         amount=amount,
         refunded_amount=Decimal("0.00"),
         created_at=created,
-        paid_at=None,
+        paid_at=paid_at,
         contact=row["email"],
         shop_user_id=row["email"],
         items=(

@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from yiwen.store.protocol import StoreUnavailable
 
 MAX_LIMIT = 200
+DUPLICATE_ROW = 1062
 TABLES = ("orders", "goods", "carmis", "coupons", "pays")
 
 ORDER_COLUMNS = """
@@ -68,12 +69,20 @@ def describe(exc: BaseException) -> str:
     return type(original or exc).__name__ + (f": {original}" if original else "")
 
 
+class DuplicateRow(Exception):
+    """A write hit a unique key (MySQL error 1062): someone else wrote that row first."""
+
+
 @contextmanager
 def guarded(engine: Engine, what: str) -> Iterator[Connection]:
     """A connection in a transaction; any database failure becomes StoreUnavailable."""
     try:
         with engine.begin() as connection:
             yield connection
+    except IntegrityError as exc:
+        if _code(exc) == DUPLICATE_ROW:
+            raise DuplicateRow(describe(exc)) from exc
+        raise StoreUnavailable(f"dujiaoka {what}: {describe(exc)}", retry_after=60) from exc
     except DBAPIError as exc:
         retry = 60.0 if _is_permanent(exc) else 5.0
         raise StoreUnavailable(f"dujiaoka {what}: {describe(exc)}", retry_after=retry) from exc
@@ -81,10 +90,14 @@ def guarded(engine: Engine, what: str) -> Iterator[Connection]:
         raise StoreUnavailable(f"dujiaoka {what}: {describe(exc)}") from exc
 
 
+def _code(exc: DBAPIError) -> object:
+    args = getattr(exc.orig, "args", ())
+    return args[0] if args else None
+
+
 def _is_permanent(exc: DBAPIError) -> bool:
     """Wrong password, unknown database, missing table or right: an operator must act."""
-    args = getattr(exc.orig, "args", ())
-    return bool(args) and args[0] in (1044, 1045, 1049, 1142, 1146, 1054)
+    return _code(exc) in (1044, 1045, 1049, 1142, 1143, 1146, 1054)
 
 
 def rows(connection: Connection, sql: str, **params: object) -> list[dict[str, Any]]:

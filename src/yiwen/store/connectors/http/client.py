@@ -229,6 +229,12 @@ class HttpStoreConnector:
     def repush_upstream(self, order_no: str, *, idempotency_key: str) -> ActionResult:
         return self._act(f"/orders/{_seg(order_no)}/repush", {}, idempotency_key)
 
+    def replace_card_key(
+        self, order_no: str, key_id: str, *, reason: str, idempotency_key: str
+    ) -> ActionResult:
+        path = f"/orders/{_seg(order_no)}/card-keys/{_seg(key_id)}/replace"
+        return self._act(path, {"reason": reason}, idempotency_key)
+
     def refund(
         self, order_no: str, amount: Decimal | None, *, reason: str, idempotency_key: str
     ) -> ActionResult:

@@ -27,10 +27,18 @@ from yiwen.core.errors import DomainError, InvalidInput
 from yiwen.core.i18n import translate
 from yiwen.store.connectors.http import messages, signing
 from yiwen.store.connectors.http.wire import dump
-from yiwen.store.protocol import StoreConnector, StoreUnavailable, capabilities_of
+from yiwen.store.protocol import (
+    ActionNotSupported,
+    StoreConnector,
+    StoreUnavailable,
+    capabilities_of,
+)
+from yiwen.store.tasks import owner_task
 
 __all__ = ["create_app", "messages"]
 
+# POST routes that only read (their body carries a key); every other POST is an action.
+LOOKUPS_BY_POST = ("/reveal", "/card-keys/check")
 STATUS_BY_KIND = {"invalid": 422, "not_found": 404, "conflict": 409, "forbidden": 403}
 
 
@@ -58,9 +66,24 @@ def create_app(
     *,
     now: Callable[[], float] = time.time,
     window: int = signing.REPLAY_WINDOW_SECONDS,
+    capabilities: frozenset[str] | None = None,
 ) -> FastAPI:
+    """``capabilities`` narrows what the shop declares (a shop without refunds, say);
+    an undeclared action is answered 409 ``action_needs_shop_owner`` with the task."""
     app = FastAPI(title="Yiwen HTTP connector reference shop")
     seen = _SeenNonces(window)
+    declared = (
+        capabilities_of(shop) if capabilities is None else capabilities_of(shop) & capabilities
+    )
+
+    def allow(action: str, order_no: str | None = None, **task: Any) -> None:
+        if action not in declared:
+            order = shop.get_order(order_no) if order_no else None
+            raise ActionNotSupported(
+                action,
+                order_no=order.order_no if order else None,
+                task=owner_task(shop, action, order=order, **task),
+            )
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next: Any) -> Any:
@@ -78,7 +101,7 @@ def create_app(
             reason = "replayed request"
         if reason is not None:
             return _error(401, "signature_rejected", {"reason": reason})
-        if request.method == "POST" and "/card-keys/" not in request.url.path:
+        if request.method == "POST" and not request.url.path.endswith(LOOKUPS_BY_POST):
             key = request.headers.get(signing.IDEMPOTENCY_HEADER, "")
             if not key:
                 return _error(422, "idempotency_key_required", {})
@@ -95,8 +118,8 @@ def create_app(
         return response
 
     @app.get("/capabilities")
-    def capabilities() -> dict[str, Any]:
-        return {"capabilities": sorted(capabilities_of(shop))}
+    def list_capabilities() -> dict[str, Any]:
+        return {"capabilities": sorted(declared)}
 
     @app.get("/orders")
     def find_orders(
@@ -123,6 +146,7 @@ def create_app(
 
     @app.get("/accounts/{shop_user_id}")
     def get_account(shop_user_id: str) -> Any:
+        allow("accounts", shop_user_id=shop_user_id)
         return dump(shop.get_account(shop_user_id))
 
     @app.post("/card-keys/check")
@@ -136,11 +160,22 @@ def create_app(
 
     @app.post("/orders/{order_no}/resend-delivery")
     def resend(order_no: str, request: Request) -> Any:
+        allow("resend_delivery", order_no)
         return dump(shop.resend_delivery(order_no, idempotency_key=_key(request)))
 
     @app.post("/orders/{order_no}/repush")
     def repush(order_no: str, request: Request) -> Any:
+        allow("repush_upstream", order_no)
         return dump(shop.repush_upstream(order_no, idempotency_key=_key(request)))
+
+    @app.post("/orders/{order_no}/card-keys/{key_id}/replace")
+    async def replace_key(order_no: str, key_id: str, request: Request) -> Any:
+        body = await _body(request)
+        allow("replace_card_key", order_no)
+        result = shop.replace_card_key(
+            order_no, key_id, reason=_text(body, "reason"), idempotency_key=_key(request)
+        )
+        return dump(result)
 
     @app.post("/orders/{order_no}/refund")
     async def refund(order_no: str, request: Request) -> Any:
@@ -148,11 +183,17 @@ def create_app(
         raw = body.get("amount")
         amount = None if raw is None else _amount(raw)
         reason = _text(body, "reason")
+        allow("refund", order_no, amount=amount, reason=reason)
         return dump(shop.refund(order_no, amount, reason=reason, idempotency_key=_key(request)))
 
     @app.post("/coupons")
     async def coupon(request: Request) -> Any:
         body = await _body(request)
+        allow(
+            "issue_coupon",
+            amount=_amount(body.get("amount")),
+            shop_user_id=body.get("shop_user_id") or body.get("contact"),
+        )
         result = shop.issue_coupon(
             shop_user_id=body.get("shop_user_id") or None,
             contact=body.get("contact") or None,
@@ -165,6 +206,7 @@ def create_app(
     @app.post("/accounts/{shop_user_id}/freeze")
     async def freeze(shop_user_id: str, request: Request) -> Any:
         body = await _body(request)
+        allow("freeze_account", shop_user_id=shop_user_id)
         return dump(
             shop.freeze_account(
                 shop_user_id, reason=_text(body, "reason"), idempotency_key=_key(request)
@@ -174,6 +216,7 @@ def create_app(
     @app.post("/accounts/{shop_user_id}/unfreeze")
     async def unfreeze(shop_user_id: str, request: Request) -> Any:
         body = await _body(request)
+        allow("unfreeze_account", shop_user_id=shop_user_id)
         return dump(
             shop.unfreeze_account(
                 shop_user_id, reason=_text(body, "reason"), idempotency_key=_key(request)
