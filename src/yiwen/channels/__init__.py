@@ -1,1 +1,1 @@
-"""Customer channels (WeChat OA, WeCom, QQ, Telegram, email): in by webhook or poll, out by outbox."""
+"""Customer channels (WeChat, WeCom, QQ, Telegram, email): in by webhook or poll, out by outbox."""

@@ -10,7 +10,7 @@ channel's sender.
 from __future__ import annotations
 
 from yiwen.channels.accounts import account_view
-from yiwen.channels.inbound import GLOBAL_IDENTITY_CHANNELS, split_identity_key
+from yiwen.channels.inbound import split_identity_key
 from yiwen.channels.models import ChannelAccount
 from yiwen.channels.protocol import ChannelSender, OutboundMessage
 from yiwen.core.db import Database
@@ -45,11 +45,15 @@ class AccountDispatcher:
                 view = account_view(self.settings, account)
             except Conflict as exc:
                 raise PermanentError("channel secrets cannot be decrypted") from exc
+            # A sender that threads (email) completes the message from the database first.
+            prepare = getattr(self.sender, "prepare", None)
+            if prepare is not None:
+                message = prepare(db, view, user_id, message, idempotency_key=idempotency_key)
         self.sender.send(view, user_id, message, idempotency_key=idempotency_key)
 
     def _address(self, external_id: str) -> tuple[str, str]:
-        if self.channel in GLOBAL_IDENTITY_CHANNELS:
-            raise PermanentError(f"{self.channel} replies go out by the email notifier")
+        # Global identities (an email address) arrive prefixed with the conversation's
+        # account by the notify rules, so they split like account-scoped ones.
         account_id, user_id = split_identity_key(external_id)
         if not account_id or not user_id:
             raise PermanentError(f"malformed {self.channel} recipient {external_id!r}")

@@ -8,6 +8,7 @@ start with a clear message rather than at the first reply.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 
 from yiwen.channels.outbound import AccountDispatcher
@@ -16,15 +17,24 @@ from yiwen.core.clock import Clock
 from yiwen.core.db import Database
 from yiwen.core.settings import Settings
 
-# channel -> "module:factory"; factory(settings, clock) -> ChannelSender.
-SENDERS: dict[str, str] = {}
+# channel -> "module:factory"; factory(settings, clock) -> ChannelSender, or
+# factory(settings, clock, database) for a sender that needs the app's database.
+SENDERS: dict[str, str] = {
+    "qq": "yiwen.channels.qq.sender:build_sender",
+    "telegram": "yiwen.channels.telegram.sender:build_sender",
+    "wechat": "yiwen.channels.wechat.sender:build_sender",
+    "wecom": "yiwen.channels.wecom.sender:build_sender",
+    "email": "yiwen.channels.email.sender:build_sender",
+}
 
 
-def load_sender(path: str, settings: Settings, clock: Clock) -> ChannelSender:
+def load_sender(
+    path: str, settings: Settings, clock: Clock, database: Database | None = None
+) -> ChannelSender:
     module_name, _, attribute = path.partition(":")
-    factory: Callable[[Settings, Clock], ChannelSender] = getattr(
-        importlib.import_module(module_name), attribute
-    )
+    factory: Callable[..., ChannelSender] = getattr(importlib.import_module(module_name), attribute)
+    if database is not None and "database" in inspect.signature(factory).parameters:
+        return factory(settings, clock, database=database)
     return factory(settings, clock)
 
 
@@ -33,6 +43,8 @@ def build_dispatchers(
 ) -> dict[str, AccountDispatcher]:
     """One dispatcher per channel with a sender, keyed as the notify registry expects."""
     return {
-        channel: AccountDispatcher(channel, load_sender(path, settings, clock), database, settings)
+        channel: AccountDispatcher(
+            channel, load_sender(path, settings, clock, database), database, settings
+        )
         for channel, path in SENDERS.items()
     }

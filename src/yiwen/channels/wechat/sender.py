@@ -1,0 +1,131 @@
+"""Replies to WeChat followers by the customer-service message API, from the outbox worker.
+
+Before each send the 48-hour window is checked against the follower's last
+inbound message: outside it WeChat would refuse (errcode 45015), so nothing is
+sent, the delivery is dead-lettered with the reason, and the agents get an
+internal note in the conversation. The check needs the database, which the
+sender factory is not given (``factory(settings, clock)``), so the sender
+opens its own connection to the configured database on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from yiwen.channels.models import ChannelAccount
+from yiwen.channels.protocol import AccountView, OutboundMessage
+from yiwen.channels.wechat import messages as _messages  # noqa: F401  (registers the texts)
+from yiwen.channels.wechat.apicall import TencentApi
+from yiwen.channels.wechat.client import WechatApi, WindowClosed
+from yiwen.channels.wechat.tokens import shared_cache
+from yiwen.channels.wechat.window import (
+    WindowState,
+    customer_of_follower,
+    note_window_closed,
+    window_state,
+)
+from yiwen.core.clock import Clock
+from yiwen.core.db import Database
+from yiwen.core.settings import Settings
+from yiwen.notify.protocol import PermanentError
+
+# WeChat caps a text message at 2,048 bytes; longer replies go in several parts.
+TEXT_BYTES = 2000
+
+
+class WechatSender:
+    channel = "wechat"
+
+    def __init__(self, settings: Settings, clock: Clock, database: Database | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.api = WechatApi(TencentApi(shared_cache(clock)))
+        self._database = database
+        # A database handed in is the app's (sharing its SQLite writer lock): not ours to dispose.
+        self._owns_database = False
+        self._lock = threading.Lock()
+
+    def send(
+        self,
+        account: AccountView,
+        external_user_id: str,
+        message: OutboundMessage,
+        *,
+        idempotency_key: str,
+    ) -> None:
+        # The API has no idempotency key; the outbox's lease keeps a send to one worker.
+        state = self._check_window(account, external_user_id)
+        try:
+            for part in split_text(message.text):
+                self.api.send_text(account, external_user_id, part)
+        except WindowClosed:
+            self._note_closed(account, external_user_id, state)
+            raise
+
+    def close(self) -> None:
+        self.api.api.close()
+        if self._database is not None and self._owns_database:
+            self._database.dispose()
+
+    def _check_window(self, account: AccountView, openid: str) -> WindowState:
+        with self.database().transaction() as db:
+            row = db.get(ChannelAccount, account.id)
+            customer_id = customer_of_follower(db, row, openid) if row is not None else None
+            if row is None or customer_id is None:
+                raise PermanentError(f"no WeChat follower {openid!r} on account {account.id}")
+            state = window_state(db, self.clock, account.id, customer_id)
+            if not state.open:
+                note_window_closed(db, self.clock, self.settings, row, customer_id, state)
+        if not state.open:
+            raise WindowClosed(
+                "WeChat 48-hour window closed: the follower last wrote at "
+                f"{state.last_inbound_at.isoformat() if state.last_inbound_at else 'never'}; "
+                "customer-service messages are refused until they write again"
+            )
+        return state
+
+    def _note_closed(self, account: AccountView, openid: str, state: WindowState) -> None:
+        """WeChat closed the window before Yiwen's clock did (unsubscribed, quota): say so too."""
+        with self.database().transaction() as db:
+            row = db.get(ChannelAccount, account.id)
+            customer_id = customer_of_follower(db, row, openid) if row is not None else None
+            if row is not None and customer_id is not None:
+                note_window_closed(db, self.clock, self.settings, row, customer_id, state)
+
+    def database(self) -> Database:
+        with self._lock:
+            if self._database is None:
+                database = Database(self.settings.resolved_database_url())
+                database.context.update(clock=self.clock, settings=self.settings)
+                self._database = database
+                self._owns_database = True
+            return self._database
+
+
+def split_text(text: str, limit: int = TEXT_BYTES) -> list[str]:
+    """Parts of at most ``limit`` UTF-8 bytes, cut at line ends where possible."""
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line.encode()) > limit:
+            head = line
+            while len(head.encode()) > limit:
+                head = head[: len(head) * 3 // 4]
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(head)
+            line = line[len(head) :]
+        if len((current + line).encode()) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current or not parts:
+        parts.append(current)
+    return [part.rstrip("\n") or part for part in parts]
+
+
+def build_sender(
+    settings: Settings, clock: Clock, database: Database | None = None
+) -> WechatSender:
+    return WechatSender(settings, clock, database)
