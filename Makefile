@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 # Extra arguments for both pytest passes, e.g. `make test PYTEST_ARGS="-x tests/tickets"`.
 PYTEST_ARGS ?=
 
-.PHONY: venv run test bench lint clean
+.PHONY: venv web run test bench lint clean
 
 venv: $(VENV)/.installed
 
@@ -20,13 +20,33 @@ $(VENV)/.installed: pyproject.toml
 	touch $@; \
 	echo "==> $(VENV) ready in $$(( $$(date +%s) - start ))s"
 
-run: venv
+# The front end (web/: console, portal, widget) built into web/dist by npm. `npm ci` runs
+# when node_modules is missing or older than the lock file; the build when a source is
+# newer than the last build's stamp.
+WEB := web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+	$(wildcard $(WEB)/*.html $(WEB)/*.ts $(WEB)/tsconfig*.json) $(WEB)/package.json
+
+web: $(WEB)/dist/.built
+
+$(WEB)/node_modules/.installed: $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install nodejs npm" >&2; exit 1; }
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB)/dist/.built: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	@start=$$(date +%s); \
+	cd $(WEB) && npm run build || exit 1; \
+	touch dist/.built; \
+	echo "==> web front end built in $$(( $$(date +%s) - start ))s"
+
+run: venv web
 	$(BIN)/yiwen serve
 
 # Both passes always run, so one report shows every failure; either failing fails
 # the target. The PostgreSQL pass is skipped (loudly) only where PostgreSQL cannot
 # even be installed with apt-get.
-test: venv
+test: venv web
 	@status=0; \
 	start=$$(date +%s); \
 	echo "==> pytest on SQLite"; \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -15,6 +16,7 @@ from yiwen.auth.schemas import (
     AuditPage,
     LoginOut,
     LoginRequest,
+    MoneyLimits,
     PasswordChange,
     Role,
     StaffCreate,
@@ -103,6 +105,19 @@ def logout(
 @router.get("/auth/me")
 def me(user: CurrentStaff) -> StaffOut:
     return StaffOut.of(user)
+
+
+@router.get("/auth/me/limits")
+def my_limits(user: CurrentStaff, settings: AppSettings) -> MoneyLimits:
+    """The refund and coupon caps the services enforce for the caller's role."""
+    return MoneyLimits(
+        refund=_limit(settings.refund_limits, user.role),
+        coupon=_limit(settings.coupon_limits, user.role),
+    )
+
+
+def _limit(limits: dict[str, Decimal | None], role: str) -> Decimal | None:
+    return limits[role] if role in limits else Decimal("0")
 
 
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)

@@ -50,6 +50,8 @@ KPI_READ = "kpi.read"  # everyone's KPIs; agents read only their own without it
 KB_MANAGE = "kb.manage"  # edit and unpublish help-center articles (admin, supervisor)
 SLA_MANAGE = "sla.manage"  # SLA policies and business calendars (admin, supervisor)
 CHANNEL_MANAGE = "channel.manage"  # channel accounts and their secrets (admin, supervisor)
+IDENTITY_MANAGE = "identity.manage"  # unlink a customer's identity, undoing a merge
+COMPLAINT_MANAGE = "complaint.manage"  # register external complaints (12315, 黑猫投诉)
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(
     {
@@ -78,6 +80,8 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(
         KB_MANAGE,
         SLA_MANAGE,
         CHANNEL_MANAGE,
+        IDENTITY_MANAGE,
+        COMPLAINT_MANAGE,
     }
 )
 

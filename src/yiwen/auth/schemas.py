@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -111,3 +112,13 @@ class AuditEntryOut(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntryOut]
     next_cursor: str | None
+
+
+class MoneyLimits(BaseModel):
+    """How much money the caller's role may move per action; ``None`` means no cap.
+
+    A role without authority gets ``0``, so the console can hide what the server would refuse.
+    """
+
+    refund: Decimal | None
+    coupon: Decimal | None

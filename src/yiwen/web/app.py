@@ -17,8 +17,10 @@ from yiwen.core.db import Database
 from yiwen.core.events import bus
 from yiwen.core.settings import Settings, get_settings
 from yiwen.http.errors import install_error_handlers
+from yiwen.http.security import install_security
 from yiwen.store.protocol import StoreConnector
 from yiwen.store.registry import build_store
+from yiwen.web.static import install_static
 from yiwen.wiring import build_worker, import_models, install_reactions, routers
 from yiwen.worker.runner import EmbeddedWorker
 
@@ -74,8 +76,10 @@ def create_app(
     app.state.bot = bot
     app.state.worker = worker
     install_error_handlers(app)
+    install_security(app, settings)
     for router in routers():
         app.include_router(router)
+    install_static(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
