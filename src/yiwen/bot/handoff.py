@@ -14,6 +14,7 @@ from yiwen.auth.audit import Actor
 from yiwen.bot import replies
 from yiwen.bot.casefile import category_for, ensure_ticket, key_facts, summary_text
 from yiwen.bot.models import BotOutcome
+from yiwen.bot.rephrasing import HELD_REPLIES, HeldReply
 from yiwen.bot.turn import Step, Turn
 from yiwen.conversations.service import post_staff_message
 from yiwen.core.events import emit
@@ -24,6 +25,11 @@ from yiwen.tickets.models import Ticket
 def post_bot_message(
     turn: Turn, text: str, *, visibility: str = "public", ticket_id: str | None = None
 ) -> None:
+    held = turn.db.info.get(HELD_REPLIES)
+    if held is not None and visibility == "public":
+        # Posted after the turn commits, reworded by the LLM (yiwen.bot.rephrasing).
+        held.append(HeldReply(text, ticket_id))
+        return
     post_staff_message(
         turn.db,
         turn.clock,
@@ -60,6 +66,18 @@ def hand_off(turn: Turn, step: Step) -> Ticket:
     ticket.key_info = {**(ticket.key_info or {}), **info}
     note = summary_text(info)
     tickets.add_event(turn.db, turn.clock, ticket, "note", Actor.bot(), body=note, data=info)
+    for task in turn.fact_list("shop_owner_tasks"):
+        # Its own timeline entry, so the shop owner's to-do is found without reading notes.
+        tickets.add_event(
+            turn.db,
+            turn.clock,
+            ticket,
+            "action.needs_shop_owner",
+            Actor.bot(),
+            visibility="internal",
+            body=task,
+            data={"task": task, "order_no": order_no},
+        )
     post_bot_message(turn, note, visibility="internal", ticket_id=ticket.id)
     turn.conversation.status = "waiting"
     emit(

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from yiwen.bot.dialogue import carry_out, make_turn, take_turn
 from yiwen.bot.followups import check_followup
+from yiwen.bot.llm.service import assistant
 from yiwen.bot.models import BotFollowup
 from yiwen.bot.nlu import understand
 from yiwen.bot.nlu.types import Understanding
+from yiwen.bot.rephrasing import HELD_REPLIES, HeldReply, post_held_replies
 from yiwen.bot.turn import handoff
 from yiwen.conversations.models import Conversation, Message
 from yiwen.core.clock import Clock
@@ -93,6 +95,8 @@ class BotRunner:
         self.clock = clock
         self.settings = settings
         self.store = store
+        # Off unless an LLM is configured: then answers are reworded (yiwen.bot.rephrasing).
+        self.assistant = assistant(settings)
 
     def attach(self) -> None:
         bus.subscribe("message.created", self.on_message)
@@ -111,8 +115,14 @@ class BotRunner:
             self.run_turn(conversation_id, message_id)
 
     def run_turn(self, conversation_id: str, message_id: int) -> None:
+        held: list[HeldReply] | None = [] if self.assistant.enabled else None
+        customer_message = ""
         try:
             with self.database.transaction() as db:
+                if held is not None:
+                    db.info[HELD_REPLIES] = held
+                    message = db.get(Message, message_id)
+                    customer_message = message.body if message is not None else ""
                 handle_customer_message(
                     db, self.clock, self.settings, self.store(), conversation_id, message_id
                 )
@@ -120,6 +130,17 @@ class BotRunner:
             log.exception("bot turn failed in conversation %s; handing off", conversation_id)
             with self.database.transaction() as db:
                 hand_off_after_failure(db, self.clock, self.settings, self.store(), conversation_id)
+            return
+        if held:
+            post_held_replies(
+                self.database,
+                self.clock,
+                self.settings,
+                self.assistant,
+                conversation_id,
+                held,
+                customer_message,
+            )
 
 
 def run_due_followups(db: Session, clock: Clock, store: StoreConnector, limit: int = 100) -> int:

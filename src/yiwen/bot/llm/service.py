@@ -61,6 +61,10 @@ class Assistant:
         try:
             text = self.backend.complete(prompt)
             _check(text, answer_text, customer_message)
+            # Nor may it drop one: a reply without its ticket number or amount misleads too.
+            dropped = added_facts(answer_text, text)
+            if dropped:
+                raise LLMOutputRefused(f"dropped {len(dropped)} fact(s)")
         except LLMError as exc:
             log.info("rephrase fell back to the original answer: %s", exc)
             return answer_text
