@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import cast
 
@@ -30,7 +30,7 @@ from yiwen.core.settings import Settings
 from yiwen.customers.models import Identity
 from yiwen.notify import messages as _messages  # noqa: F401  (registers the notice texts)
 from yiwen.notify.addresses import is_email, is_phone
-from yiwen.notify.models import WebhookEndpoint
+from yiwen.notify.endpoints import active_endpoints, install_listeners
 from yiwen.notify.outbox import enqueue
 from yiwen.tickets.models import Ticket
 from yiwen.tickets.status import STATUS_LABELS
@@ -39,6 +39,8 @@ from yiwen.tickets.status import STATUS_LABELS
 PUSH_CHANNELS = "push_channels"
 # Replies come often: a text message for each would cost the shop and annoy the customer.
 SMS_EVENTS = frozenset({"ticket.resolved", "sla.compensated", "ticket.close_notice"})
+# Channels whose identities are email addresses and whose pushes are mails.
+MAIL_CHANNELS = frozenset({"email"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class CustomerNotice:
 
 
 def install_reactions() -> None:
+    install_listeners()
     bus.subscribe_in_transaction("*", queue_notifications)
 
 
@@ -77,7 +80,7 @@ def event_matches(filters: list[str], name: str) -> bool:
 def queue_webhooks(db: Session, event: DomainEvent) -> None:
     endpoints = [
         endpoint
-        for endpoint in db.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active))
+        for endpoint in active_endpoints(db)
         if event_matches(list(endpoint.events), event.name)
     ]
     if not endpoints:
@@ -107,16 +110,12 @@ def queue_customer_notice(db: Session, notice: CustomerNotice) -> None:
     settings = session_context(db, "settings")
     assert isinstance(settings, Settings)
     push_channels = db.info.get(PUSH_CHANNELS, frozenset())
+    mailed_by_channel = False
     if notice.channel is not None and notice.channel in push_channels:
-        external_id = None
-        if notice.account_id is not None:
-            prefix = f"{notice.account_id}:"
-            external_id = _identity(
-                db, notice.customer_id, notice.channel, lambda value: value.startswith(prefix)
-            )
-        if external_id is None:
-            external_id = _identity(db, notice.customer_id, notice.channel, lambda _: True)
+        external_id = _channel_recipient(db, notice)
         if external_id is not None:
+            # The email channel already mails this customer: the email notifier must not too.
+            mailed_by_channel = notice.channel in MAIL_CHANNELS
             enqueue(
                 db,
                 clock,
@@ -126,7 +125,7 @@ def queue_customer_notice(db: Session, notice: CustomerNotice) -> None:
                 recipient=f"{notice.channel}:{external_id}",
                 payload={"text": notice.text},
             )
-    if notice.by_email and settings.smtp_host:
+    if notice.by_email and settings.smtp_host and not mailed_by_channel:
         address = _identity(db, notice.customer_id, "email", is_email)
         if address is not None:
             enqueue(
@@ -152,6 +151,28 @@ def queue_customer_notice(db: Session, notice: CustomerNotice) -> None:
             )
 
 
+def _channel_recipient(db: Session, notice: CustomerNotice) -> str | None:
+    """The identity to push to: the one on the conversation's account first.
+
+    Email identities are plain addresses, not scoped to an account: they are
+    prefixed with the conversation's mailbox account (the one the customer
+    wrote to), and without one the email notifier is left to mail them.
+    Queue positions change too often to be mailed.
+    """
+    channel = str(notice.channel)
+    if channel in MAIL_CHANNELS:
+        if notice.account_id is None or notice.event == "queue.position_changed":
+            return None
+        address = _identity(db, notice.customer_id, channel, is_email)
+        return f"{notice.account_id}:{address}" if address is not None else None
+    if notice.account_id is not None:
+        prefix = f"{notice.account_id}:"
+        scoped = _identity(db, notice.customer_id, channel, lambda value: value.startswith(prefix))
+        if scoped is not None:
+            return scoped
+    return _identity(db, notice.customer_id, channel, lambda _: True)
+
+
 def customer_notice(db: Session, event: DomainEvent) -> CustomerNotice | None:
     """The notice a customer gets for this event, or None when it is not theirs to see."""
     payload = event.payload
@@ -163,7 +184,12 @@ def customer_notice(db: Session, event: DomainEvent) -> CustomerNotice | None:
         ticket = db.get(Ticket, str(payload.get("ticket_id", "")))
         if ticket is None:
             return None
-        return _TICKET_NOTICES[event.name](db, ticket, event)
+        notice = _TICKET_NOTICES[event.name](db, ticket, event)
+        # Ticket notices go out like replies: by the account the conversation runs on.
+        conversation = db.get(Conversation, ticket.conversation_id or "")
+        if conversation is not None and conversation.channel_account_id:
+            notice = replace(notice, account_id=conversation.channel_account_id)
+        return notice
     return None
 
 
@@ -201,9 +227,12 @@ def _queue_notice(db: Session, payload: dict[str, object]) -> CustomerNotice | N
     customer_id = payload.get("customer_id")
     if not isinstance(position, int) or not isinstance(customer_id, str):
         return None
-    conversation = db.get(Conversation, str(payload.get("conversation_id") or ""))
-    ticket = db.get(Ticket, str(payload.get("ticket_id") or ""))
-    channel = conversation.channel if conversation else ticket.channel if ticket else None
+    channel = payload.get("channel") or _channel_of(
+        db, payload.get("conversation_id"), payload.get("ticket_id")
+    )
+    if channel not in db.info.get(PUSH_CHANNELS, frozenset()):
+        # Only chat channels are told their place (the widget hears it on its WebSocket).
+        return None
     text = payload.get("message")
     if not isinstance(text, str) or not text:
         minutes = payload.get("estimated_wait_minutes")
@@ -221,6 +250,20 @@ def _queue_notice(db: Session, payload: dict[str, object]) -> CustomerNotice | N
         text=text,
         by_email=False,
     )
+
+
+def _channel_of(db: Session, conversation_id: object, ticket_id: object) -> str | None:
+    """The customer's channel, looked up without flushing: routing emits mid-change."""
+    with db.no_autoflush:
+        if isinstance(conversation_id, str) and conversation_id:
+            conversation = db.get(Conversation, conversation_id)
+            if conversation is not None:
+                return conversation.channel
+        if isinstance(ticket_id, str) and ticket_id:
+            ticket = db.get(Ticket, ticket_id)
+            if ticket is not None:
+                return ticket.channel
+    return None
 
 
 def _ticket_notice(ticket: Ticket, event: str, key: str, label: str, text: str) -> CustomerNotice:

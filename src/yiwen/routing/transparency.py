@@ -120,9 +120,17 @@ def announce_positions(
             estimated_wait_minutes=place.estimated_wait_minutes,
             agents_online=place.agents_online,
             message=place.message,
+            channel=_channel(item),
             # Public: the realtime hub pushes it to the customer's conversation stream.
             visibility="public",
         )
+
+
+def _channel(item: WaitingItem) -> str:
+    """Where the customer waits, so notices need not look the conversation up again."""
+    if item.conversation is not None and item.conversation.channel:
+        return item.conversation.channel
+    return item.ticket.channel if item.ticket is not None else ""
 
 
 def place_of_conversation(

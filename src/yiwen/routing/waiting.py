@@ -49,6 +49,7 @@ class TicketFacts:
     first_response_due_at: datetime | None
     first_response_at: datetime | None
     due_at: datetime | None
+    channel: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class ConversationFacts:
     id: str
     status: str
     assignee_id: str | None
+    channel: str = ""
 
 
 @dataclass
@@ -137,6 +139,8 @@ def load_waiting(db: Session) -> tuple[list[WaitingItem], list[WaitingItem]]:
             Conversation.id,
             Conversation.status,
             Conversation.assignee_id,
+            Conversation.channel,
+            Ticket.channel,
         )
         .join(RoutingQueue, RoutingQueue.key == QueueEntry.queue_key)
         .join(Customer, Customer.id == QueueEntry.customer_id)
@@ -152,7 +156,7 @@ def load_waiting(db: Session) -> tuple[list[WaitingItem], list[WaitingItem]]:
 def _item(row: Sequence[Any]) -> WaitingItem:
     entry, queue, tier, dedicated, ticket_id = row[:5]
     status, assignee, category, priority, urgent, key_info, fr_due, fr_at, due = row[5:14]
-    conversation_id, c_status, c_assignee = row[14:]
+    conversation_id, c_status, c_assignee, c_channel, t_channel = row[14:]
     return WaitingItem(
         entry=entry,
         queue=queue,
@@ -172,10 +176,13 @@ def _item(row: Sequence[Any]) -> WaitingItem:
             first_response_due_at=fr_due,
             first_response_at=fr_at,
             due_at=due,
+            channel=t_channel or "",
         ),
         conversation=None
         if conversation_id is None
-        else ConversationFacts(id=conversation_id, status=c_status, assignee_id=c_assignee),
+        else ConversationFacts(
+            id=conversation_id, status=c_status, assignee_id=c_assignee, channel=c_channel
+        ),
     )
 
 
