@@ -9,9 +9,15 @@ import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from yiwen.core.clock import SystemClock
 from yiwen.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from yiwen.bot.service import BotRunner
+    from yiwen.core.db import Database
+    from yiwen.store.protocol import StoreConnector
 
 DEMO_STAFF = (
     ("admin", "admin", "站长 Admin"),
@@ -154,6 +160,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings.resolved_database_url(), echo=settings.sql_echo)
     database.context.update(clock=clock, settings=settings)
     worker = build_worker(database, settings, clock, jobs=() if args.deliveries_only else None)
+    # Messages this process stores (a polled mailbox, a WeCom sync) get their bot turn here:
+    # events never cross processes.
+    bot = _bot_for_worker(database, settings, clock)
+    bot.attach()
     if args.until_idle:
         stats = worker.run_until_idle()
     else:
@@ -162,9 +172,28 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
             signal.signal(signum, lambda *_: stop.set())
         worker.run_forever(stop)
         stats = worker.stats
+    bot.detach()
     database.dispose()
     print(json.dumps({"worker": worker.holder, **vars(stats)}))
     return 0
+
+
+def _bot_for_worker(database: Database, settings: Settings, clock: SystemClock) -> BotRunner:
+    import threading
+
+    from yiwen.bot.service import BotRunner
+    from yiwen.store.registry import build_store
+
+    built: list[StoreConnector] = []
+    lock = threading.Lock()
+
+    def store() -> StoreConnector:
+        with lock:
+            if not built:
+                built.append(build_store(settings, clock))
+            return built[0]
+
+    return BotRunner(database, clock, settings, store=store)
 
 
 def _demo_seed(args: argparse.Namespace, settings: Settings) -> int:
@@ -304,6 +333,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             print("demo staff (username / role / password):")
             for username, role, password in accounts:
                 print(f"  {username:<11} {role:<17} {password}")
+    if settings.bot_enabled:
+        # Train the bot's model before the first customer waits for it (WeChat gives 5 s).
+        from yiwen.bot.nlu import warm_up
+
+        warm_up()
     print(f"Yiwen 一问 on http://{args.host}:{args.port}  (API docs: /docs)")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0

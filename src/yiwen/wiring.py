@@ -30,6 +30,9 @@ MODEL_MODULES = (
     "yiwen.worker.models",
     "yiwen.sla.models",
     "yiwen.channels.models",
+    "yiwen.channels.email.models",
+    "yiwen.identity.models",
+    "yiwen.complaints.models",
 )
 
 ROUTER_MODULES = (
@@ -46,6 +49,12 @@ ROUTER_MODULES = (
     "yiwen.sla.api",
     "yiwen.notify.api",
     "yiwen.channels.api",
+    "yiwen.channels.qq.routes",
+    "yiwen.channels.telegram.routes",
+    "yiwen.channels.wechat.routes",
+    "yiwen.channels.wecom.routes",
+    "yiwen.identity.api",
+    "yiwen.complaints.api",
 )
 
 
@@ -65,6 +74,7 @@ PERIODIC_JOBS: tuple[tuple[str, float], ...] = (
     ("yiwen.sla.jobs:sweep_sla", 60.0),
     ("yiwen.sla.jobs:sweep_closing", 300.0),
     ("yiwen.bot.service:run_due_followups", 60.0),
+    ("yiwen.channels.email.jobs:poll_mailboxes", 60.0),
 )
 
 

@@ -123,8 +123,39 @@ def ids(
             "calendar_id": "slacal0000000000000000000000247",
             "article_id": "refund-policy",  # a packaged help-center article
             **_notify_ids(database, clock),
+            **_channel_ids(client, seat, database, reported.customer_id),
         }
     )
+
+
+def _channel_ids(
+    client: TestClient, seat: Seats, database: Database, customer_id: str
+) -> dict[str, str]:
+    """A channel account, an identity of the reporting customer and an external complaint."""
+    from sqlalchemy import select
+
+    from yiwen.customers.models import Identity
+
+    account = client.post(
+        "/api/v1/admin/channels",
+        json={"channel": "qq", "name": "权限测试", "secrets": {"access_token": "t"}},
+        headers=seat("admin"),
+    )
+    assert account.status_code == 201, account.text
+    complaint = client.post(
+        "/api/v1/complaints",
+        json={"platform": "12315", "external_ref": "ACCESS-1", "text": "卡密无效，投诉"},
+        headers=seat("supervisor"),
+    )
+    assert complaint.status_code == 201, complaint.text
+    with database.reading() as db:
+        identity_id = db.scalar(select(Identity.id).where(Identity.customer_id == customer_id))
+    assert identity_id is not None
+    return {
+        "account_id": account.json()["id"],
+        "complaint_id": complaint.json()["id"],
+        "identity_id": identity_id,
+    }
 
 
 def _notify_ids(database: Database, clock: FixedClock) -> dict[str, str]:
@@ -270,7 +301,9 @@ def test_a_role_lacking_the_routes_permission_is_refused_with_403(
     }
     assert permission in response.json()["error"]["message"]
     assert not audit_entries(database, "card_key.reveal")
-    assert not audit_entries(database, "ticket.assigned")
+    # (The sample complaint's own ticket was assigned to a supervisor when it was registered.)
+    reported = ids.values["ticket_id"]
+    assert not [e for e in audit_entries(database, "ticket.assigned") if e.target_id == reported]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, UploadFile, WebSocket, status
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from yiwen.attachments.service import FileStore, get_attachment, store_attachment
 from yiwen.conversations import service
@@ -160,10 +161,16 @@ async def conversation_stream(websocket: WebSocket, conversation_id: str) -> Non
     """
     state = websocket.app.state
     database: Database = state.database
-    try:
+
+    def authorise() -> None:
         with database.transaction() as db:
             who = _socket_principal(websocket, db, state.clock, state.settings)
             get_conversation_for(db, who, conversation_id)
+
+    try:
+        # In a worker thread: the SQLite writer lock must never be awaited on the event
+        # loop, or a request holding it while it needs the loop would never finish.
+        await run_in_threadpool(authorise)
     except DomainError:
         await websocket.close(code=4401)
         return

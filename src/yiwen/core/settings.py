@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     dujiaoka_write_url: str = ""
     dujiaoka_timezone: str = "Asia/Shanghai"
     dujiaoka_timeout_seconds: float = 5.0
+    # Replacing a dead card key marks an unsold carmi sold through the write account
+    # (which then needs UPDATE on carmis and INSERT on yiwen_carmi_replacements).
+    dujiaoka_replace_keys: bool = False
     # Signed HTTP connector (issue 7, docs/connector-http.md).
     http_store_url: str = ""
     http_store_key_id: str = ""
@@ -106,6 +109,9 @@ class Settings(BaseSettings):
     http_store_retries: int = 3
     # Regular expressions (full match) of the shop's order numbers; empty = the usual two.
     http_store_order_no_patterns: list[str] = Field(default_factory=list)
+    # Chat widget (issue 5): shop origins (e.g. "https://shop.example.com", or "*") whose
+    # pages may call the customer API; the widget on this server's own pages needs none.
+    widget_allowed_origins: list[str] = Field(default_factory=list)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'yiwen.db'}"
