@@ -40,8 +40,10 @@ def web_build() -> None:
     ensure_web_build()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one module: Playwright's sync API keeps an event loop running on the
+    main thread while it is up, which other tests' ``asyncio.run`` must not meet."""
     check_chromium()
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)

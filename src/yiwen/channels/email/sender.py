@@ -14,7 +14,6 @@ last mail bounced until the customer writes again.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import mimetypes
@@ -34,6 +33,7 @@ from yiwen.channels.email.intake import clean_subject
 from yiwen.channels.email.models import EmailRecord
 from yiwen.channels.protocol import AccountView, OutboundAttachment, OutboundMessage
 from yiwen.conversations.models import Conversation, Message
+from yiwen.core.aio import run_blocking
 from yiwen.core.clock import Clock
 from yiwen.core.i18n import translate
 from yiwen.core.settings import Settings
@@ -119,7 +119,7 @@ class EmailSender:
     ) -> None:
         mail = self.build_mail(account, external_user_id, message, idempotency_key=idempotency_key)
         try:
-            asyncio.run(self._send(account, mail, external_user_id))
+            run_blocking(lambda: self._send(account, mail, external_user_id))
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [refusal.code for refusal in exc.recipients]
             if all(code >= 500 for code in codes):

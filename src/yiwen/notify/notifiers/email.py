@@ -6,13 +6,13 @@ after a worker crash knows it is the same mail.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 
+from yiwen.core.aio import run_blocking
 from yiwen.core.clock import Clock
 from yiwen.core.settings import Settings
 from yiwen.notify.addresses import is_email, one_line
@@ -48,7 +48,7 @@ class EmailNotifier:
     def deliver(self, delivery: Delivery) -> None:
         message = self.build_message(delivery)
         try:
-            asyncio.run(self._send(message, delivery.recipient))
+            run_blocking(lambda: self._send(message, delivery.recipient))
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [refusal.code for refusal in exc.recipients]
             if all(code >= 500 for code in codes):
