@@ -9,10 +9,14 @@ channel's sender.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from yiwen.attachments.models import Attachment
+from yiwen.attachments.service import FileStore
 from yiwen.channels.accounts import account_view
 from yiwen.channels.inbound import split_identity_key
 from yiwen.channels.models import ChannelAccount
-from yiwen.channels.protocol import ChannelSender, OutboundMessage
+from yiwen.channels.protocol import ChannelSender, OutboundAttachment, OutboundMessage
 from yiwen.core.db import Database
 from yiwen.core.errors import Conflict
 from yiwen.core.settings import Settings
@@ -32,6 +36,24 @@ class AccountDispatcher:
 
     def push_text(self, external_id: str, text: str, *, idempotency_key: str) -> None:
         self.push(external_id, OutboundMessage(text=text), idempotency_key=idempotency_key)
+
+    def push_with_attachments(
+        self, external_id: str, text: str, attachment_ids: list[str], *, idempotency_key: str
+    ) -> None:
+        """A reply with files: the attachments are read from the file store by their ids."""
+        files = FileStore(self.settings.upload_dir)
+        with self.database.reading() as db:
+            rows = {
+                row.id: OutboundAttachment(
+                    filename=row.filename,
+                    content_type=row.content_type,
+                    path=str(files.path_for(row.sha256)),
+                )
+                for row in db.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids)))
+            }
+        attachments = tuple(rows[i] for i in attachment_ids if i in rows)
+        message = OutboundMessage(text=text, attachments=attachments)
+        self.push(external_id, message, idempotency_key=idempotency_key)
 
     def push(self, external_id: str, message: OutboundMessage, *, idempotency_key: str) -> None:
         account_id, user_id = self._address(external_id)

@@ -73,3 +73,6 @@ class ChannelAdapter(Protocol):
     channel: str
 
     def push_text(self, external_id: str, text: str, *, idempotency_key: str) -> None: ...
+
+    # Optional: ``push_with_attachments(external_id, text, attachment_ids, *,
+    # idempotency_key)`` for adapters that can send files; used when a reply has any.

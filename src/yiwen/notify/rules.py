@@ -54,6 +54,8 @@ class CustomerNotice:
     by_email: bool = True
     # The channel account the conversation runs on: its identity is the one to reply to.
     account_id: str | None = None
+    # Files sent with a reply (an agent's screenshot): chat channels send them too.
+    attachment_ids: tuple[str, ...] = ()
 
 
 def install_reactions() -> None:
@@ -116,6 +118,9 @@ def queue_customer_notice(db: Session, notice: CustomerNotice) -> None:
         if external_id is not None:
             # The email channel already mails this customer: the email notifier must not too.
             mailed_by_channel = notice.channel in MAIL_CHANNELS
+            payload: dict[str, object] = {"text": notice.text}
+            if notice.attachment_ids:
+                payload["attachment_ids"] = list(notice.attachment_ids)
             enqueue(
                 db,
                 clock,
@@ -123,7 +128,7 @@ def queue_customer_notice(db: Session, notice: CustomerNotice) -> None:
                 kind="channel",
                 event=notice.event,
                 recipient=f"{notice.channel}:{external_id}",
-                payload={"text": notice.text},
+                payload=payload,
             )
     if notice.by_email and settings.smtp_host and not mailed_by_channel:
         address = _identity(db, notice.customer_id, "email", is_email)
@@ -210,6 +215,7 @@ def _reply_notice(db: Session, payload: dict[str, object]) -> CustomerNotice | N
         customer_id=conversation.customer_id,
         channel=conversation.channel,
         account_id=conversation.channel_account_id,
+        attachment_ids=tuple(str(i) for i in message.get("attachment_ids") or ()),
         subject=translate("notice.subject.reply", ticket=_ticket_suffix(ticket)),
         text=translate("notice.reply", sender=sender, body=str(message.get("body", ""))),
         # A live chat with the bot needs no mail for every line; agents' replies do.

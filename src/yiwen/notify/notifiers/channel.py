@@ -23,8 +23,15 @@ class ChannelNotifier:
         adapter = self.adapters.get(channel)
         if adapter is None or not external_id:
             raise PermanentError(f"no adapter for channel {channel!r}")
-        adapter.push_text(
-            external_id,
-            str(delivery.payload.get("text", "")),
-            idempotency_key=delivery.idempotency_key,
-        )
+        text = str(delivery.payload.get("text", ""))
+        attachment_ids = delivery.payload.get("attachment_ids")
+        push_files = getattr(adapter, "push_with_attachments", None)
+        if isinstance(attachment_ids, list) and attachment_ids and push_files is not None:
+            push_files(
+                external_id,
+                text,
+                [str(i) for i in attachment_ids],
+                idempotency_key=delivery.idempotency_key,
+            )
+            return
+        adapter.push_text(external_id, text, idempotency_key=delivery.idempotency_key)
