@@ -8,7 +8,6 @@ start with a clear message rather than at the first reply.
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Callable
 
 from yiwen.channels.outbound import AccountDispatcher
@@ -17,8 +16,8 @@ from yiwen.core.clock import Clock
 from yiwen.core.db import Database
 from yiwen.core.settings import Settings
 
-# channel -> "module:factory"; factory(settings, clock) -> ChannelSender, or
-# factory(settings, clock, database) for a sender that needs the app's database.
+# channel -> "module:factory"; factory(settings, clock, database) -> ChannelSender, the
+# database being the app's own (on SQLite its writer lock is shared with every request).
 SENDERS: dict[str, str] = {
     "qq": "yiwen.channels.qq.sender:build_sender",
     "telegram": "yiwen.channels.telegram.sender:build_sender",
@@ -28,14 +27,12 @@ SENDERS: dict[str, str] = {
 }
 
 
-def load_sender(
-    path: str, settings: Settings, clock: Clock, database: Database | None = None
-) -> ChannelSender:
+def load_sender(path: str, settings: Settings, clock: Clock, database: Database) -> ChannelSender:
     module_name, _, attribute = path.partition(":")
-    factory: Callable[..., ChannelSender] = getattr(importlib.import_module(module_name), attribute)
-    if database is not None and "database" in inspect.signature(factory).parameters:
-        return factory(settings, clock, database=database)
-    return factory(settings, clock)
+    factory: Callable[[Settings, Clock, Database], ChannelSender] = getattr(
+        importlib.import_module(module_name), attribute
+    )
+    return factory(settings, clock, database)
 
 
 def build_dispatchers(

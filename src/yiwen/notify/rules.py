@@ -191,7 +191,9 @@ def customer_notice(db: Session, event: DomainEvent) -> CustomerNotice | None:
             return None
         notice = _TICKET_NOTICES[event.name](db, ticket, event)
         # Ticket notices go out like replies: by the account the conversation runs on.
-        conversation = db.get(Conversation, ticket.conversation_id or "")
+        conversation = (
+            db.get(Conversation, ticket.conversation_id) if ticket.conversation_id else None
+        )
         if conversation is not None and conversation.channel_account_id:
             notice = replace(notice, account_id=conversation.channel_account_id)
         return notice

@@ -59,7 +59,9 @@ def test_a_refused_recipient_is_dead_lettered_and_a_wrong_app_password_is_retrie
 def test_an_email_push_without_a_mailbox_account_is_refused_for_good(
     database: Database, settings: Settings, clock: FixedClock
 ) -> None:
-    dispatcher = AccountDispatcher("email", build_sender(settings, clock), database, settings)
+    dispatcher = AccountDispatcher(
+        "email", build_sender(settings, clock, database), database, settings
+    )
     with pytest.raises(PermanentError):
         dispatcher.push("buyer@example.com", OutboundMessage(text="hi"), idempotency_key="k")
     with pytest.raises(PermanentError):
@@ -75,7 +77,9 @@ def test_a_retried_send_carries_the_same_message_id(
     mailbox: Mailbox,
     smtp: SubmissionPeer,
 ) -> None:
-    dispatcher = AccountDispatcher("email", build_sender(settings, clock), database, settings)
+    dispatcher = AccountDispatcher(
+        "email", build_sender(settings, clock, database), database, settings
+    )
     recipient = f"{mailbox.account_id}:buyer@example.com"
     for _attempt in range(2):
         dispatcher.push(recipient, OutboundMessage(text="您好"), idempotency_key="message:9:x")

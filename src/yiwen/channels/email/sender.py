@@ -35,6 +35,7 @@ from yiwen.channels.protocol import AccountView, OutboundAttachment, OutboundMes
 from yiwen.conversations.models import Conversation, Message
 from yiwen.core.aio import run_blocking
 from yiwen.core.clock import Clock
+from yiwen.core.db import Database
 from yiwen.core.i18n import translate
 from yiwen.core.settings import Settings
 from yiwen.notify.addresses import is_email, one_line
@@ -284,7 +285,7 @@ class EmailSender:
         )
 
 
-def build_sender(settings: Settings, clock: Clock) -> EmailSender:
+def build_sender(settings: Settings, clock: Clock, database: Database) -> EmailSender:
     return EmailSender(settings, clock)
 
 

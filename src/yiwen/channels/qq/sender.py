@@ -17,6 +17,7 @@ from yiwen.channels.protocol import AccountView, OutboundMessage
 from yiwen.channels.qq.events import split_user_key
 from yiwen.channels.qq.onebot import OneBotClient
 from yiwen.core.clock import Clock
+from yiwen.core.db import Database
 from yiwen.core.settings import Settings
 from yiwen.notify.protocol import PermanentError
 
@@ -77,5 +78,5 @@ def message_segments(message: OutboundMessage) -> Segments:
     return segments
 
 
-def build_sender(settings: Settings, clock: Clock) -> OneBotSender:
+def build_sender(settings: Settings, clock: Clock, database: Database) -> OneBotSender:
     return OneBotSender()

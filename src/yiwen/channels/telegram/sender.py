@@ -13,6 +13,7 @@ from pathlib import Path
 from yiwen.channels.protocol import AccountView, OutboundAttachment, OutboundMessage
 from yiwen.channels.telegram.botapi import BotApi
 from yiwen.core.clock import Clock
+from yiwen.core.db import Database
 from yiwen.core.settings import Settings
 from yiwen.notify.protocol import PermanentError
 
@@ -83,5 +84,5 @@ def split_text(text: str) -> list[str]:
     return pieces
 
 
-def build_sender(settings: Settings, clock: Clock) -> TelegramSender:
+def build_sender(settings: Settings, clock: Clock, database: Database) -> TelegramSender:
     return TelegramSender()

@@ -10,8 +10,6 @@ opens its own connection to the configured database on first use.
 
 from __future__ import annotations
 
-import threading
-
 from yiwen.channels.models import ChannelAccount
 from yiwen.channels.protocol import AccountView, OutboundMessage
 from yiwen.channels.wechat import messages as _messages  # noqa: F401  (registers the texts)
@@ -36,14 +34,12 @@ TEXT_BYTES = 2000
 class WechatSender:
     channel = "wechat"
 
-    def __init__(self, settings: Settings, clock: Clock, database: Database | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock, database: Database) -> None:
         self.settings = settings
         self.clock = clock
         self.api = WechatApi(TencentApi(shared_cache(clock)))
-        self._database = database
-        # A database handed in is the app's (sharing its SQLite writer lock): not ours to dispose.
-        self._owns_database = False
-        self._lock = threading.Lock()
+        # The app's database (sharing its SQLite writer lock): not this sender's to dispose.
+        self.database = database
 
     def send(
         self,
@@ -64,11 +60,9 @@ class WechatSender:
 
     def close(self) -> None:
         self.api.api.close()
-        if self._database is not None and self._owns_database:
-            self._database.dispose()
 
     def _check_window(self, account: AccountView, openid: str) -> WindowState:
-        with self.database().transaction() as db:
+        with self.database.transaction() as db:
             row = db.get(ChannelAccount, account.id)
             customer_id = customer_of_follower(db, row, openid) if row is not None else None
             if row is None or customer_id is None:
@@ -86,20 +80,11 @@ class WechatSender:
 
     def _note_closed(self, account: AccountView, openid: str, state: WindowState) -> None:
         """WeChat closed the window before Yiwen's clock did (unsubscribed, quota): say so too."""
-        with self.database().transaction() as db:
+        with self.database.transaction() as db:
             row = db.get(ChannelAccount, account.id)
             customer_id = customer_of_follower(db, row, openid) if row is not None else None
             if row is not None and customer_id is not None:
                 note_window_closed(db, self.clock, self.settings, row, customer_id, state)
-
-    def database(self) -> Database:
-        with self._lock:
-            if self._database is None:
-                database = Database(self.settings.resolved_database_url())
-                database.context.update(clock=self.clock, settings=self.settings)
-                self._database = database
-                self._owns_database = True
-            return self._database
 
 
 def split_text(text: str, limit: int = TEXT_BYTES) -> list[str]:
@@ -125,7 +110,5 @@ def split_text(text: str, limit: int = TEXT_BYTES) -> list[str]:
     return [part.rstrip("\n") or part for part in parts]
 
 
-def build_sender(
-    settings: Settings, clock: Clock, database: Database | None = None
-) -> WechatSender:
+def build_sender(settings: Settings, clock: Clock, database: Database) -> WechatSender:
     return WechatSender(settings, clock, database)

@@ -14,6 +14,7 @@ from yiwen.channels.wechat.sender import split_text
 from yiwen.channels.wechat.tokens import shared_cache
 from yiwen.channels.wecom.client import WecomApi
 from yiwen.core.clock import Clock
+from yiwen.core.db import Database
 from yiwen.core.settings import Settings
 
 
@@ -39,5 +40,5 @@ class WecomSender:
         self.api.api.close()
 
 
-def build_sender(settings: Settings, clock: Clock) -> WecomSender:
+def build_sender(settings: Settings, clock: Clock, database: Database) -> WecomSender:
     return WecomSender(clock)
