@@ -1,7 +1,11 @@
 // The console's texts: zh-CN first, English alongside.
+import { messagesA } from './admin/messagesA'
+import { messagesB } from './admin/messagesB'
+
 export const messages = {
   'zh-CN': {
-    app: { name: '一问 客服工作台', inbox: '工作台', dashboard: '数据看板', board: '队列看板', logout: '退出登录' },
+    app: { name: '一问 客服工作台', inbox: '工作台', dashboard: '数据看板', board: '队列看板', admin: '管理', logout: '退出登录' },
+    admin: { nothing: '没有可管理的项目', ...messagesA['zh-CN'], ...messagesB['zh-CN'] },
     presence: { online: '在线', away: '离开', offline: '离线' },
     login: { title: '客服登录', username: '用户名', password: '密码', submit: '登录', failed: '登录失败' },
     inbox: {
@@ -47,7 +51,8 @@ export const messages = {
     common: { cancel: '取消', ok: '确定', refresh: '刷新', loading: '加载中…', failed: '操作失败', none: '无', keys: '快捷键：j/k 上下切换 · r 回复 · n 备注 · Ctrl+Enter 发送' },
   },
   en: {
-    app: { name: 'Yiwen agent console', inbox: 'Workspace', dashboard: 'Dashboard', board: 'Queue board', logout: 'Log out' },
+    app: { name: 'Yiwen agent console', inbox: 'Workspace', dashboard: 'Dashboard', board: 'Queue board', admin: 'Admin', logout: 'Log out' },
+    admin: { nothing: 'Nothing to manage', ...messagesA.en, ...messagesB.en },
     presence: { online: 'Online', away: 'Away', offline: 'Offline' },
     login: { title: 'Staff login', username: 'Username', password: 'Password', submit: 'Log in', failed: 'Login failed' },
     inbox: {

@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { session } from './session'
+import { adminRoutes } from './admin/menu'
 
 export const router = createRouter({
   history: createWebHistory('/console/'),
@@ -9,6 +10,12 @@ export const router = createRouter({
     { path: '/c/:id', name: 'conversation', component: () => import('./views/WorkbenchView.vue') },
     { path: '/dashboard', name: 'dashboard', component: () => import('./views/DashboardView.vue') },
     { path: '/board', name: 'board', component: () => import('./views/BoardView.vue') },
+    {
+      path: '/admin',
+      name: 'admin',
+      component: () => import('./admin/AdminLayout.vue'),
+      children: adminRoutes,
+    },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })

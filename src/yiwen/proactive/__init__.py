@@ -1,0 +1,1 @@
+"""Proactive service: anomaly detection, incidents, announcements, notices to affected customers and proactive care."""

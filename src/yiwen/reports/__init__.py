@@ -1,0 +1,1 @@
+"""Scheduled KPI reports by email and CSV/XLSX exports."""

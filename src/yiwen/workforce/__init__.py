@@ -1,0 +1,1 @@
+"""Workforce planning (contact forecast, Erlang staffing) and the public service-commitment page."""

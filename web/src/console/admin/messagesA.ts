@@ -1,0 +1,5 @@
+// Texts of admin screens part A, merged under `admin` in the console catalogue.
+export const messagesA = {
+  'zh-CN': {},
+  en: {},
+}
