@@ -55,6 +55,7 @@ ROUTER_MODULES = (
     "yiwen.channels.wecom.routes",
     "yiwen.identity.api",
     "yiwen.complaints.api",
+    "yiwen.search.api",
 )
 
 
@@ -65,6 +66,7 @@ REACTION_MODULES: tuple[str, ...] = (
     "yiwen.routing.reactions",
     "yiwen.sla.reactions",
     "yiwen.notify.rules",
+    "yiwen.search.reactions",
 )
 
 # Periodic jobs the worker runs: ("module:function", interval in seconds). Each
