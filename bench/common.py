@@ -28,17 +28,19 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def server_env(data_dir: Path) -> dict[str, str]:
+def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
     return {
         **os.environ,
         "YIWEN_DATA_DIR": str(data_dir),
-        "YIWEN_DATABASE_URL": f"sqlite:///{data_dir / 'yiwen.db'}",
+        "YIWEN_DATABASE_URL": database_url or f"sqlite:///{data_dir / 'yiwen.db'}",
         "YIWEN_SECRET_KEY": "bench-secret",
     }
 
 
 @contextmanager
-def running_server(data_dir: Path, *, workers: int = 1) -> Iterator[str]:
+def running_server(
+    data_dir: Path, *, workers: int = 1, database_url: str | None = None
+) -> Iterator[str]:
     """Serve the app from ``data_dir`` (already migrated) with uvicorn; yields the base URL."""
     port = free_port()
     command = [
@@ -56,7 +58,7 @@ def running_server(data_dir: Path, *, workers: int = 1) -> Iterator[str]:
         "--workers",
         str(workers),
     ]
-    process = subprocess.Popen(command, env=server_env(data_dir))
+    process = subprocess.Popen(command, env=server_env(data_dir, database_url))
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

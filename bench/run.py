@@ -19,6 +19,7 @@ from bench import (
     bench_outbox,
     bench_routing,
     bench_sla,
+    bench_vs_helpdesk,
 )
 
 
@@ -34,6 +35,7 @@ def main() -> None:
         "bot: full turns (NLU + SOP + demo shop + DB writes, one core)": bench_bot.run(),
         "notify outbox: deliveries per second (one worker, SQLite)": bench_outbox.run(),
         "shop connectors: dujiaoka on MariaDB (10k orders), signed HTTP": bench_connectors.run(),
+        "side by side with django-helpdesk (SQLite and PostgreSQL)": bench_vs_helpdesk.run(),
     }
     print(json.dumps(results, ensure_ascii=False, indent=2))
 
