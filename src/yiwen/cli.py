@@ -78,6 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-demo", action="store_true", help="do not seed the demo shop/staff")
+    serve.add_argument(
+        "--skip-migrate",
+        action="store_true",
+        help="do not migrate first (production: `yiwen migrate` runs once, before the apps)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="app processes sharing the port (more than one needs PostgreSQL and redis_url)",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
@@ -151,7 +162,9 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     import signal
     import threading
 
+    from yiwen.conversations.realtime import RealtimeHub, realtime_fanout
     from yiwen.core.db import Database
+    from yiwen.core.events import bus
     from yiwen.wiring import build_worker, import_models, install_reactions
 
     import_models()
@@ -160,10 +173,13 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings.resolved_database_url(), echo=settings.sql_echo)
     database.context.update(clock=clock, settings=settings)
     worker = build_worker(database, settings, clock, jobs=() if args.deliveries_only else None)
-    # Messages this process stores (a polled mailbox, a WeCom sync) get their bot turn here:
-    # events never cross processes.
+    # Messages this process stores (a polled mailbox, a WeCom sync) get their bot turn here,
+    # and with Redis their events reach the sockets held by the app processes.
     bot = _bot_for_worker(database, settings, clock)
     bot.attach()
+    hub = RealtimeHub(realtime_fanout(settings))
+    if hub.fanout is not None:
+        bus.subscribe("*", hub.on_event)
     if args.until_idle:
         stats = worker.run_until_idle()
     else:
@@ -173,9 +189,27 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         worker.run_forever(stop)
         stats = worker.stats
     bot.detach()
+    if hub.fanout is not None:
+        bus.unsubscribe("*", hub.on_event)
+        hub.fanout.close()
     database.dispose()
     print(json.dumps({"worker": worker.holder, **vars(stats)}))
     return 0
+
+
+def _multi_process_problem(settings: Settings) -> str | None:
+    """Why several app processes cannot run with these settings, or None."""
+    if settings.resolved_database_url().startswith("sqlite"):
+        return (
+            "--workers > 1 needs PostgreSQL (YIWEN_DATABASE_URL): SQLite lets one process write"
+            " at a time. See docs/operations.md."
+        )
+    if not settings.redis_url:
+        return (
+            "--workers > 1 needs Redis (YIWEN_REDIS_URL) so that realtime events and rate"
+            " limits reach every process. See docs/operations.md."
+        )
+    return None
 
 
 def _bot_for_worker(database: Database, settings: Settings, clock: SystemClock) -> BotRunner:
@@ -318,7 +352,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from yiwen.web.app import create_app
 
-    _migrate(args, settings)
+    if args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        problem = _multi_process_problem(settings)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not args.skip_migrate:
+        _migrate(args, settings)
     if not args.no_demo:
         from yiwen.store.connectors.demo.generator import run_seed
 
@@ -339,7 +383,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
         warm_up()
     print(f"Yiwen 一问 on http://{args.host}:{args.port}  (API docs: /docs)")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        return 0
+    # Each process builds its app from the environment (YIWEN_*), as `yiwen worker` does.
+    uvicorn.run(
+        "yiwen.web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
     return 0
 
 

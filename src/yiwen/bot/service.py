@@ -114,7 +114,20 @@ class BotRunner:
         if isinstance(conversation_id, str) and isinstance(message_id, int):
             self.run_turn(conversation_id, message_id)
 
+    def bot_is_answering(self, conversation_id: str) -> bool:
+        """Whether the conversation is the bot's, read without taking the write lock.
+
+        Most customer messages arrive in conversations a human already handles;
+        they must not each open a write transaction only to find that out.
+        """
+        with self.database.reading() as db:
+            query = select(Conversation.status).where(Conversation.id == conversation_id)
+            status = db.scalar(query)
+        return status == "bot"
+
     def run_turn(self, conversation_id: str, message_id: int) -> None:
+        if not self.bot_is_answering(conversation_id):
+            return
         held: list[HeldReply] | None = [] if self.assistant.enabled else None
         customer_message = ""
         try:

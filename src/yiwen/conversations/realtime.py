@@ -3,17 +3,24 @@
 Events are published from worker threads (sync routes) after commit; the hub
 hands them to the event loop that owns the sockets. A subscriber that falls
 too far behind loses messages rather than stalling everyone, and catches up
-through the message list's cursor when it reconnects. (Several processes will
-share events through Redis pub/sub: issue 9.)
+through the message list's cursor when it reconnects. With several processes
+the hub is given a :class:`~yiwen.conversations.fanout.RedisFanout`: events go
+out through Redis and come back to every process's hub, its own included.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from yiwen.core.events import DomainEvent
+from yiwen.core.settings import Settings
+
+if TYPE_CHECKING:
+    from yiwen.conversations.fanout import RedisFanout
 
 log = logging.getLogger("yiwen.realtime")
 
@@ -21,17 +28,40 @@ STAFF_TOPIC = "staff"
 QUEUE_LIMIT = 1000
 
 
+def realtime_fanout(settings: Settings) -> RedisFanout | None:
+    """The Redis fan-out when ``redis_url`` is set (several processes), else None."""
+    if not settings.redis_url:
+        return None
+    from yiwen.conversations.fanout import RedisFanout
+
+    return RedisFanout(settings.redis_url)
+
+
 def conversation_topic(conversation_id: str) -> str:
     return f"conversation:{conversation_id}"
 
 
 class RealtimeHub:
-    def __init__(self) -> None:
+    def __init__(self, fanout: RedisFanout | None = None) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, object]]]] = defaultdict(set)
+        self.fanout = fanout
+        self._listener: asyncio.Task[None] | None = None
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Deliver to this loop's sockets (and, with a fan-out, start listening to Redis)."""
         self._loop = loop
+        if self.fanout is not None and self._listener is None:
+            self._listener = loop.create_task(self.fanout.listen(self._deliver))
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        if self.fanout is not None:
+            self.fanout.close()
 
     def subscribe(self, topic: str) -> asyncio.Queue[dict[str, object]]:
         queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(maxsize=QUEUE_LIMIT)
@@ -44,7 +74,14 @@ class RealtimeHub:
             del self._subscribers[topic]
 
     def publish(self, topic: str, data: dict[str, object]) -> None:
-        """Thread-safe: may be called from any thread once the hub is bound to a loop."""
+        """Thread-safe: may be called from any thread once the hub is bound to a loop.
+
+        With a fan-out, from any process, bound or not (a ``yiwen worker`` publishes
+        for the app processes' sockets).
+        """
+        if self.fanout is not None:
+            self.fanout.publish(topic, data)
+            return
         if self._loop is None or self._loop.is_closed():
             return
         self._loop.call_soon_threadsafe(self._deliver, topic, data)

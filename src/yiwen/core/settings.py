@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # Durable work (issue 4): the worker runs inside `yiwen serve` unless separate
     # `yiwen worker` processes do the work (then set worker_embedded=false).
     worker_embedded: bool = True
+    # Several app processes (issue 9): Redis carries realtime events between them and
+    # keeps the rate limits shared. Empty: one process, everything in memory.
+    redis_url: str = ""
     worker_poll_seconds: float = 1.0
     worker_batch_size: int = 20
     worker_claim_seconds: int = 60

@@ -1,1 +1,1 @@
-"""Proactive service: anomaly detection, incidents, announcements, notices to affected customers and proactive care."""
+"""Proactive service: anomalies, incidents, announcements, notices and proactive care."""

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from yiwen import __version__
 from yiwen.bot.service import BotRunner
-from yiwen.conversations.realtime import RealtimeHub
+from yiwen.conversations.realtime import RealtimeHub, realtime_fanout
 from yiwen.core.clock import Clock, SystemClock
 from yiwen.core.db import Database
 from yiwen.core.events import bus
@@ -41,7 +41,7 @@ def create_app(
     database.context.update(clock=clock, settings=settings)
     install_reactions()
 
-    hub = RealtimeHub()
+    hub = RealtimeHub(realtime_fanout(settings))
     worker = build_worker(database, settings, clock, store=lambda: _app_store(app))
     bot = BotRunner(database, clock, settings, store=lambda: _app_store(app))
 
@@ -61,6 +61,7 @@ def create_app(
                 embedded.stop()
             bot.detach()
             bus.unsubscribe("*", hub.on_event)
+            await hub.close()
 
     app = FastAPI(
         title="Yiwen 一问",
