@@ -26,6 +26,10 @@ register_messages(
             "无法解析渠道推送的内容",
             "The channel's payload could not be read",
         ),
+        "channel_file_not_sent": (
+            "（附件「{name}」无法通过此渠道发送，如需查看请联系客服换一种方式提供）",
+            '(The file "{name}" cannot be sent on this channel; ask us for another way to get it)',
+        ),
         "channel_secrets_unreadable": (
             "渠道密钥无法解密（服务器密钥已更换？），请重新填写",
             "The channel secrets cannot be decrypted (was the server secret changed?); enter them again",

@@ -2,9 +2,13 @@
 
 A job is ``"module:function"`` with an interval in seconds (the list lives in
 ``yiwen.wiring.PERIODIC_JOBS``); the function is called as
-``fn(db, clock, store)`` inside a transaction of its own. The schedule and the
-lease are rows (:class:`yiwen.worker.models.JobLease`), so several worker
-processes agree on who runs what and a restart resumes the schedule.
+``fn(db, clock, store)`` inside a transaction of its own. A job marked with
+:func:`own_transactions` is called as ``fn(database, clock, store)`` instead and
+opens its own short transactions: one that waits on the network (an IMAP fetch,
+a platform API) must not hold a transaction, which on SQLite is the one writer
+lock every request needs. The schedule and the lease are rows
+(:class:`yiwen.worker.models.JobLease`), so several worker processes agree on
+who runs what and a restart resumes the schedule.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,15 +32,25 @@ from yiwen.worker.models import JobLease
 log = logging.getLogger("yiwen.worker.jobs")
 
 JobFunction = Callable[[Session, Clock, StoreConnector], object]
+DatabaseJobFunction = Callable[[Database, Clock, StoreConnector], object]
+_Job = TypeVar("_Job", bound=Callable[..., object])
+OWN_TRANSACTIONS = "yiwen_job_own_transactions"
 # A runner holds a job at least this long; a job longer than its lease may get a second runner.
 MIN_LEASE_SECONDS = 120.0
+
+
+def own_transactions(function: _Job) -> _Job:
+    """Mark a job that takes the :class:`Database` and commits in short steps of its own."""
+    setattr(function, OWN_TRANSACTIONS, True)
+    return function
 
 
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
     interval_seconds: float
-    run: JobFunction
+    run: Callable[..., object]
+    own_transactions: bool = False
 
     @property
     def lease_seconds(self) -> float:
@@ -47,8 +62,11 @@ def load_jobs(entries: Sequence[tuple[str, float]]) -> list[PeriodicJob]:
     jobs: list[PeriodicJob] = []
     for target, interval in entries:
         module_name, _, function_name = target.partition(":")
-        function: JobFunction = getattr(importlib.import_module(module_name), function_name)
-        jobs.append(PeriodicJob(target, float(interval), function))
+        function: Callable[..., object] = getattr(
+            importlib.import_module(module_name), function_name
+        )
+        own = bool(getattr(function, OWN_TRANSACTIONS, False))
+        jobs.append(PeriodicJob(target, float(interval), function, own_transactions=own))
     return jobs
 
 
@@ -109,15 +127,19 @@ def run_job_if_due(
 ) -> bool:
     """Run the job once if this process wins its lease; True when it ran.
 
-    The job's own transaction commits or rolls back on its own: a failing job
-    is logged, recorded on its lease row and tried again at the next interval.
+    The job's own transaction commits or rolls back on its own (a job with
+    :func:`own_transactions` commits what it finished): a failing job is
+    logged, recorded on its lease row and tried again at the next interval.
     """
     if not claim_job(database, clock, job, holder):
         return False
     error: str | None = None
     try:
-        with database.transaction() as db:
-            job.run(db, clock, store())
+        if job.own_transactions:
+            job.run(database, clock, store())
+        else:
+            with database.transaction() as db:
+                job.run(db, clock, store())
     except Exception as exc:
         log.exception("periodic job %s failed", job.name)
         error = f"{type(exc).__name__}: {exc}"[:1000]

@@ -29,7 +29,6 @@ from yiwen.auth.audit import Actor
 from yiwen.bot.service import BotRunner
 from yiwen.channels.accounts import create_account
 from yiwen.channels.email.jobs import poll_account
-from yiwen.channels.models import ChannelAccount
 from yiwen.core.clock import FixedClock
 from yiwen.core.db import Database
 from yiwen.core.settings import Settings
@@ -146,11 +145,8 @@ def reading(database: Database) -> Iterator[Session]:
 
 
 def poll(database: Database, clock: FixedClock, settings: Settings, account_id: str) -> int:
-    """One poll of the account in a transaction of its own, as the periodic job runs it."""
-    with database.transaction() as db:
-        account = db.get(ChannelAccount, account_id)
-        assert account is not None
-        return poll_account(db, clock, settings, account)
+    """One poll of the account, as the periodic job runs it (short transactions of its own)."""
+    return poll_account(database, clock, settings, account_id)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,8 +18,9 @@ from tests.channels.email.conftest import (
     reading,
 )
 from tests.channels.email.peers import SubmissionPeer
+from tests.channels.email.stall import FALLBACK_SECONDS, StallingRelay
 from tests.support.dovecot import DovecotServer
-from yiwen.channels.cursors import get_cursor
+from yiwen.channels.cursors import get_cursor, set_cursor
 from yiwen.channels.email import jobs
 from yiwen.channels.models import ChannelAccount, InboundReceipt
 from yiwen.complaints.models import ExternalComplaint
@@ -28,6 +30,7 @@ from yiwen.core.db import Database
 from yiwen.core.settings import Settings
 from yiwen.store.connectors.demo.connector import DemoStoreConnector
 from yiwen.wiring import build_worker
+from yiwen.worker.jobs import load_jobs
 
 
 def customer_bodies(database: Database) -> list[str]:
@@ -76,11 +79,12 @@ def test_a_crash_in_the_middle_of_a_poll_loses_nothing_and_doubles_nothing(
     monkeypatch.setattr(jobs, "store_mail", crash_on_third)
     with pytest.raises(RuntimeError):
         poll(database, clock, settings, mailbox.account_id)
-    assert customer_bodies(database) == []
-    assert cursor(database, mailbox.account_id) == {}, "the cursor moved with nothing, or not"
+    # Each mail commits with the cursor past it: two are in, the third and fourth are not.
+    assert [b.splitlines()[-1] for b in customer_bodies(database)] == ["第 1 封邮件", "第 2 封邮件"]
+    assert cursor(database, mailbox.account_id)["last_uid"] == 2
 
     monkeypatch.setattr(jobs, "store_mail", real_store)
-    assert poll(database, clock, settings, mailbox.account_id) == 4
+    assert poll(database, clock, settings, mailbox.account_id) == 2
     assert poll(database, clock, settings, mailbox.account_id) == 0
     bodies = customer_bodies(database)
     assert [b.splitlines()[-1] for b in bodies] == [f"第 {n} 封邮件" for n in range(1, 5)]
@@ -256,13 +260,53 @@ def test_a_complaints_mailbox_registers_each_forwarded_notice_once_and_answers_n
     )
     dovecot.append(SHOP, notice, mailbox=folder)
     dovecot.append(SHOP, notice, mailbox=folder)  # forwarded twice by mistake
-    with database.transaction() as db:
-        account = db.get(ChannelAccount, account_id)
-        assert account is not None
-        assert jobs.poll_account(db, clock, settings, account, demo) == 2
+    assert jobs.poll_account(database, clock, settings, account_id, demo) == 2
 
     with reading(database) as db:
         [complaint] = db.scalars(select(ExternalComplaint)).all()
     assert (complaint.platform, complaint.external_ref) == ("12315", "1231520261122000777")
     assert complaint.order_no == order.order_no and complaint.source == "email"
     assert customer_bodies(database) == [], "a complaint notice is no customer conversation"
+
+
+def test_a_slow_mailbox_holds_no_database_lock_while_it_is_read(
+    database: Database,
+    clock: FixedClock,
+    settings: Settings,
+    dovecot: DovecotServer,
+    smtp: SubmissionPeer,
+) -> None:
+    """The fetch waits on the network; meanwhile a write transaction (a customer's message on
+    another channel, an agent's reply) must go through, on SQLite's single writer too."""
+    relay = StallingRelay(dovecot.host, dovecot.port).start()
+    try:
+        folder = "Slow"
+        dovecot.create_mailbox(SHOP, folder)
+        account_id = make_email_account(
+            database, clock, settings, dovecot, smtp, folder=folder, imap_port=relay.port
+        )
+        dovecot.append(SHOP, numbered(1), mailbox=folder)
+        taken: list[int] = []
+        polling = threading.Thread(
+            target=lambda: taken.append(poll(database, clock, settings, account_id))
+        )
+        polling.start()
+        assert relay.fetch_seen.wait(FALLBACK_SECONDS), "the poll never fetched"
+        with database.transaction() as db:
+            set_cursor(db, clock, account_id, "probe", "written during the fetch")
+        written_while_fetching = not relay.released.is_set()
+        relay.release.set()
+        polling.join()
+    finally:
+        relay.stop()
+    assert written_while_fetching, "the write waited for the IMAP fetch to finish"
+    assert taken == [1]
+    assert [b.splitlines()[-1] for b in customer_bodies(database)] == ["第 1 封邮件"]
+
+
+def test_the_wiring_runs_the_poll_outside_a_job_transaction() -> None:
+    from yiwen.wiring import PERIODIC_JOBS
+
+    loaded = {job.name: job for job in load_jobs(PERIODIC_JOBS)}
+    assert loaded["yiwen.channels.email.jobs:poll_mailboxes"].own_transactions
+    assert not loaded["yiwen.sla.jobs:sweep_sla"].own_transactions

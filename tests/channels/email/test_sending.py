@@ -86,3 +86,31 @@ def test_a_retried_send_carries_the_same_message_id(
     first, second = smtp.to("buyer@example.com")
     assert first.mail["Message-ID"] == second.mail["Message-ID"]
     assert first.login == SHOP
+
+
+def test_a_link_is_an_anchor_in_the_html_part_and_title_and_url_in_the_plain_part(
+    database: Database, clock: FixedClock, settings: Settings, mailbox: Mailbox
+) -> None:
+    sender = build_sender(settings, clock, database)
+    with database.reading() as db:
+        account = db.get(ChannelAccount, mailbox.account_id)
+        assert account is not None
+        from yiwen.channels.accounts import account_view
+
+        view = account_view(settings, account)
+    mail = sender.build_mail(
+        view,
+        "buyer@example.com",
+        OutboundMessage(
+            "兑换见[教程<1>](https://shop.example.com/h?a=1&b=2)\n谢谢", subject="回复"
+        ),
+        idempotency_key="k-link",
+    )
+    plain = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert plain is not None and html is not None
+    assert plain.get_content().strip() == "兑换见教程<1> https://shop.example.com/h?a=1&b=2\n谢谢"
+    assert (
+        '兑换见<a href="https://shop.example.com/h?a=1&amp;b=2">教程&lt;1&gt;</a><br>\n谢谢'
+        in html.get_content()
+    )

@@ -163,3 +163,25 @@ def test_a_customer_who_blocked_the_bot_is_dead_lettered_with_a_clear_reason(
     rows = channel_rows(database)
     assert rows and all(status == "dead" and attempts == 1 for status, attempts, _, _ in rows)
     assert all("customer blocked the bot" in (error or "") for _, _, error, _ in rows)
+
+
+def test_a_link_goes_in_html_mode_with_the_rest_of_the_text_escaped(telegram: TelegramPeer) -> None:
+    send(
+        view(telegram),
+        OutboundMessage("<b>注意</b> 兑换方法见 [教程 & 说明](https://shop.example.com/h?a=1&b=2)"),
+    )
+    [call] = telegram.calls
+    assert call.params["parse_mode"] == "HTML"
+    assert call.params["text"] == (
+        "&lt;b&gt;注意&lt;/b&gt; 兑换方法见 "
+        '<a href="https://shop.example.com/h?a=1&amp;b=2">教程 &amp; 说明</a>'
+    )
+
+
+def test_text_without_links_is_sent_as_plain_text(telegram: TelegramPeer) -> None:
+    send(view(telegram), OutboundMessage("<b>原样</b> [不是链接](javascript:alert(1))"))
+    [call] = telegram.calls
+    assert call.params == {
+        "chat_id": CHAT_ID,
+        "text": "<b>原样</b> [不是链接](javascript:alert(1))",
+    }

@@ -20,6 +20,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -158,6 +160,8 @@ class ApiPeer:
     issued: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
     scripted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     token_count: int = 0
+    media_count: int = 0
+    uploaded: dict[str, Upload] = field(default_factory=dict)  # media_id -> the file
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -180,7 +184,7 @@ class ApiPeer:
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                body: Any = json.loads(raw) if raw else None
+                body = read_body(self.headers.get("content-type", ""), raw)
                 call = Call(method, parts.path, query, body)
                 status, headers, content = peer.handle(call)
                 self.send_response(status)
@@ -242,12 +246,90 @@ class ApiPeer:
         return [call.path for call in self.calls]
 
 
+@dataclass(frozen=True)
+class Upload:
+    """One file part of a multipart/form-data request."""
+
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def read_body(content_type: str, raw: bytes) -> Any:
+    """JSON, or the parts of a multipart upload (a list of :class:`Upload`), as sent."""
+    if not raw:
+        return None
+    if content_type.startswith("multipart/form-data"):
+        message = BytesParser(policy=policy.HTTP).parsebytes(
+            f"content-type: {content_type}\r\n\r\n".encode() + raw
+        )
+        return [
+            Upload(
+                str(part.get_param("name", header="content-disposition") or ""),
+                part.get_filename() or "",
+                part.get_content_type(),
+                part.get_payload(decode=True) or b"",
+            )
+            for part in message.iter_parts()
+        ]
+    return json.loads(raw)
+
+
+def sniff(data: bytes) -> str:
+    """The file's real type, from its bytes, as Tencent's servers check it."""
+    for magic, kind in (
+        (b"\xff\xd8\xff", "jpg"),
+        (b"\x89PNG\r\n\x1a\n", "png"),
+        (b"GIF8", "gif"),
+        (b"#!AMR", "amr"),
+        (b"%PDF-", "pdf"),
+    ):
+        if data.startswith(magic):
+            return kind
+    return "other"
+
+
+def media_upload(
+    limits: dict[str, int], formats: dict[str, set[str]]
+) -> Callable[[ApiPeer, Call], tuple[int, dict[str, str], bytes]]:
+    """``cgi-bin/media/upload``: the token, the ``type``, a ``media`` part, its real format and
+    size checked with the errcodes Tencent answers (40004 type, 40005 format, 40006 size,
+    41005 no file); the stored bytes are served back by ``media/get``."""
+
+    def upload(peer: ApiPeer, call: Call) -> tuple[int, dict[str, str], bytes]:
+        error = peer.token_error(call) or peer.next_scripted(call.path)
+        if error is not None:
+            return json_answer(error)
+        media_type = call.query.get("type", "")
+        if media_type not in limits:
+            return json_answer({"errcode": 40004, "errmsg": "invalid media type"})
+        parts = [p for p in (call.body or []) if isinstance(p, Upload) and p.field == "media"]
+        if not parts or not parts[0].data:
+            return json_answer({"errcode": 41005, "errmsg": "media data missing"})
+        data = parts[0].data
+        allowed = formats.get(media_type)
+        if allowed is not None and sniff(data) not in allowed:
+            return json_answer({"errcode": 40005, "errmsg": "invalid file type"})
+        if len(data) > limits[media_type] or len(data) <= 5:
+            return json_answer({"errcode": 40006, "errmsg": "invalid meida size"})
+        peer.media_count += 1
+        media_id = f"MEDIA_UP_{peer.media_count}"
+        peer.uploaded[media_id] = parts[0]
+        return json_answer(
+            {"errcode": 0, "type": media_type, "media_id": media_id, "created_at": 1795312800}
+        )
+
+    return upload
+
+
 def json_answer(body: dict[str, Any], status: int = 200) -> tuple[int, dict[str, str], bytes]:
     return status, {"content-type": "application/json; encoding=utf-8"}, json.dumps(body).encode()
 
 
 def wechat_api_peer() -> ApiPeer:
-    """WeChat OA's API: token, customer-service send, temporary media, and a picture host."""
+    """WeChat OA's API: token, customer-service send (image messages need a media_id it
+    issued), temporary media (upload and get), and a picture host."""
     media: dict[str, bytes] = {"MEDIA_1": JPEG}
 
     def token(peer: ApiPeer, call: Call) -> tuple[int, dict[str, str], bytes]:
@@ -261,7 +343,13 @@ def wechat_api_peer() -> ApiPeer:
         error = peer.token_error(call)
         if error is not None:
             return json_answer(error)
-        return json_answer(peer.next_scripted(call.path) or {"errcode": 0, "errmsg": "ok"})
+        scripted = peer.next_scripted(call.path)
+        if scripted is not None:
+            return json_answer(scripted)
+        image = call.body.get("image") if call.body.get("msgtype") == "image" else None
+        if image is not None and image.get("media_id") not in peer.uploaded:
+            return json_answer({"errcode": 40007, "errmsg": "invalid media_id"})
+        return json_answer({"errcode": 0, "errmsg": "ok"})
 
     def media_get(peer: ApiPeer, call: Call) -> tuple[int, dict[str, str], bytes]:
         error = peer.token_error(call)
@@ -280,6 +368,10 @@ def wechat_api_peer() -> ApiPeer:
             "GET /cgi-bin/token": token,
             "POST /cgi-bin/message/custom/send": custom_send,
             "GET /cgi-bin/media/get": media_get,
+            "POST /cgi-bin/media/upload": media_upload(
+                {"image": 10 * 1024 * 1024, "voice": 2 * 1024 * 1024, "thumb": 64 * 1024},
+                {"image": {"jpg", "png", "gif"}, "voice": {"amr", "mp3"}, "thumb": {"jpg"}},
+            ),
             "GET /mmbiz_jpg/picture": picture,
         }
     )

@@ -38,7 +38,9 @@ def customer_writes(
     assert response.status_code == 200, response.text
     database: Database = client.app.state.database  # type: ignore[attr-defined]
     with database.reading() as db:
-        return str(db.scalars(select(Conversation.id)).one())
+        return str(
+            db.scalars(select(Conversation.id).where(Conversation.channel == "wechat")).one()
+        )
 
 
 def agent_replies(database: Database, clock: FixedClock, conversation_id: str, text: str) -> int:

@@ -209,7 +209,9 @@ def test_replies_go_out_by_send_msg_once_and_a_stale_token_is_refreshed(
 
     def reply(text: str) -> int:
         with database.transaction() as db:
-            conversation = db.scalars(select(Conversation)).one()
+            conversation = db.scalars(
+                select(Conversation).where(Conversation.channel == "wecom")
+            ).one()
             return post_staff_message(
                 db,
                 clock,
@@ -251,7 +253,9 @@ def test_staff_end_the_wecom_session(
     kf.messages = [customer_text(1, user="wmCustomerB")]
     wecom.callback(kf_client, account_id, wecom.kf_event())
     with database.reading() as db:
-        conversation_id = db.scalars(select(Conversation.id)).one()
+        conversation_id = db.scalars(
+            select(Conversation.id).where(Conversation.channel == "wecom")
+        ).one()
     url = f"/api/v1/channels/wecom/conversations/{conversation_id}/service-state"
     headers = login_headers(kf_client, team.l1.username)
     response = kf_client.post(url, json={"service_state": 4}, headers=headers)

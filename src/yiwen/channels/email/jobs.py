@@ -1,9 +1,11 @@
 """The IMAP poll: every enabled mailbox account, new mails by UID, exactly once.
 
 The cursor (UIDVALIDITY, the last UID taken, when the last poll ended) is a
-``channel_cursors`` row moved after each mail in the job's own transaction,
-together with what that mail stored: a crash before the commit leaves both
-untouched and the next poll reads the same mails again; a commit covers both.
+``channel_cursors`` row moved after each mail, in one short transaction with
+what that mail stored: a crash before the commit leaves both untouched and the
+next poll reads that mail again; a commit covers both. No transaction is open
+while IMAP is talked to (a slow mailbox must not hold SQLite's one writer lock;
+the job runs with :func:`yiwen.worker.jobs.own_transactions`).
 A mail seen again anyway (UIDVALIDITY changed, the mailbox was rebuilt, a copy
 in another folder) is recognised by its Message-ID and stored once.
 
@@ -28,11 +30,13 @@ from yiwen.channels.email.imap import ImapMailbox, MailboxError, MailboxSettings
 from yiwen.channels.email.intake import store_mail
 from yiwen.channels.email.parsing import parse_mail
 from yiwen.channels.models import ChannelAccount
+from yiwen.channels.protocol import AccountView
 from yiwen.core.clock import Clock, to_local
-from yiwen.core.db import session_context
+from yiwen.core.db import Database
 from yiwen.core.errors import DomainError
 from yiwen.core.settings import Settings
 from yiwen.store.protocol import StoreConnector
+from yiwen.worker.jobs import own_transactions
 
 log = logging.getLogger("yiwen.channels.email")
 
@@ -68,48 +72,70 @@ class MailboxCursor:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-def poll_mailboxes(db: Session, clock: Clock, store: StoreConnector) -> int:
-    """The periodic job: poll every enabled email account; returns the mails taken."""
-    settings = session_context(db, "settings")
+@own_transactions
+def poll_mailboxes(database: Database, clock: Clock, store: StoreConnector) -> int:
+    """The periodic job: poll every enabled email account; returns the mails taken.
+
+    It holds no transaction while it talks IMAP (see :func:`poll_account`).
+    """
+    settings = database.context.get("settings")
     assert isinstance(settings, Settings)
+    with database.reading() as db:
+        account_ids = [a.id for a in list_accounts(db, "email") if a.enabled]
     return sum(
-        poll_account(db, clock, settings, account, store)
-        for account in list_accounts(db, "email")
-        if account.enabled
+        poll_account(database, clock, settings, account_id, store) for account_id in account_ids
     )
 
 
 def poll_account(
-    db: Session,
+    database: Database,
     clock: Clock,
     settings: Settings,
-    account: ChannelAccount,
+    account_id: str,
     store: StoreConnector | None = None,
 ) -> int:
-    """Read the account's new mails into Yiwen; an unreachable mailbox is logged, not raised."""
-    cursor = MailboxCursor.load(get_cursor(db, account.id, CURSOR_NAME))
+    """Read the account's new mails into Yiwen; an unreachable mailbox is logged, not raised.
+
+    Every IMAP exchange happens outside any transaction; each mail is then
+    stored in a short transaction of its own together with the cursor past
+    it. A crash between the fetch and that commit leaves the cursor before the
+    mail, so it is fetched again; a crash after it never fetches it again.
+    """
+    with database.reading() as db:
+        account = db.get(ChannelAccount, account_id)
+        if account is None or not account.enabled:
+            return 0
+        cursor = MailboxCursor.load(get_cursor(db, account_id, CURSOR_NAME))
+        try:
+            view: AccountView | None = account_view(settings, account)
+            problem = ""
+        except DomainError as exc:
+            view, problem = None, str(exc)
     taken = 0
     try:
-        view = account_view(settings, account)
+        if view is None:
+            raise MailboxError(problem)
         limit = max(1, _int_setting(view.config.get("max_per_poll"), DEFAULT_MAX_PER_POLL))
         with ImapMailbox(MailboxSettings.of(view)) as mailbox:
             for uid in _pending(mailbox, cursor, clock, view.config)[:limit]:
                 raw = mailbox.fetch(uid)
-                if raw is not None:
-                    _take(db, clock, settings, account, store, raw, uid)
-                    taken += 1
                 cursor = replace(cursor, uidvalidity=mailbox.uidvalidity, last_uid=uid)
-                set_cursor(db, clock, account.id, CURSOR_NAME, cursor.dump())
+                with database.transaction() as db:
+                    if raw is not None:
+                        _take(db, clock, settings, account_id, store, raw, uid)
+                        taken += 1
+                    set_cursor(db, clock, account_id, CURSOR_NAME, cursor.dump())
             cursor = replace(
                 cursor,
                 uidvalidity=mailbox.uidvalidity,
                 polled_at=clock.now().isoformat(),
                 error="",
             )
-    except (MailboxError, DomainError) as exc:
-        log.warning("mailbox of email account %s not read: %s", account.id, exc)
+    except MailboxError as exc:
+        log.warning("mailbox of email account %s not read: %s", account_id, exc)
         cursor = replace(cursor, error=str(exc)[:300])
-    set_cursor(db, clock, account.id, CURSOR_NAME, cursor.dump())
+    with database.transaction() as db:
+        set_cursor(db, clock, account_id, CURSOR_NAME, cursor.dump())
     return taken
 
 
@@ -134,12 +160,13 @@ def _take(
     db: Session,
     clock: Clock,
     settings: Settings,
-    account: ChannelAccount,
+    account_id: str,
     store: StoreConnector | None,
     raw: bytes,
     uid: int,
 ) -> None:
     """One mail in a savepoint: a mail Yiwen cannot take is logged and skipped, never retried."""
+    account = db.get_one(ChannelAccount, account_id)
     try:
         with db.begin_nested():
             outcome = store_mail(db, clock, settings, account, parse_mail(raw), store)

@@ -31,6 +31,7 @@ from yiwen.attachments.service import FileStore
 from yiwen.channels.email import messages as _messages  # noqa: F401  (registers the texts)
 from yiwen.channels.email.intake import clean_subject
 from yiwen.channels.email.models import EmailRecord
+from yiwen.channels.links import as_html, as_plain_text, find_links
 from yiwen.channels.protocol import AccountView, OutboundAttachment, OutboundMessage
 from yiwen.conversations.models import Conversation, Message
 from yiwen.core.aio import run_blocking
@@ -158,7 +159,11 @@ class EmailSender:
         )
         for name, value in headers.items():
             mail[name] = one_line(value)
-        mail.set_content(message.text or " ", charset="utf-8")
+        text = message.text or " "
+        mail.set_content(as_plain_text(text), charset="utf-8")
+        if find_links(text):
+            # Mail clients show the HTML part: links as <a>, every other character escaped.
+            mail.add_alternative(_html_body(text), subtype="html", charset="utf-8")
         for attachment in message.attachments:
             try:
                 data = Path(attachment.path).read_bytes()
@@ -287,6 +292,11 @@ class EmailSender:
 
 def build_sender(settings: Settings, clock: Clock, database: Database) -> EmailSender:
     return EmailSender(settings, clock)
+
+
+def _html_body(text: str) -> str:
+    body = as_html(text).replace("\n", "<br>\n")
+    return f'<!DOCTYPE html><html><body><div style="white-space:normal">{body}</div></body></html>'
 
 
 def _from_address(account: AccountView) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from yiwen.channels.links import as_plain_text
 from yiwen.channels.protocol import AccountView, OutboundMessage
 from yiwen.channels.qq.events import split_user_key
 from yiwen.channels.qq.onebot import OneBotClient
@@ -62,7 +63,7 @@ class OneBotSender:
 def message_segments(message: OutboundMessage) -> Segments:
     segments: Segments = []
     if message.text:
-        segments.append({"type": "text", "data": {"text": message.text}})
+        segments.append({"type": "text", "data": {"text": as_plain_text(message.text)}})
     for attachment in message.attachments:
         if attachment.content_type in IMAGE_TYPES:
             try:

@@ -2,7 +2,9 @@
 
 Text longer than Telegram's 4096 characters goes out in several messages. A
 single image with a short text is sent as one photo with the text as its
-caption (captions hold 1024 characters). The Bot API has no idempotency key:
+caption (captions hold 1024 characters). Links written ``[title](https://…)``
+go in Telegram's HTML mode as ``<a href>``, the rest of the text escaped so
+nothing the agent typed is read as markup. The Bot API has no idempotency key:
 a delivery retried after a partial failure may repeat its first part.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from yiwen.channels.links import as_html, find_links
 from yiwen.channels.protocol import AccountView, OutboundAttachment, OutboundMessage
 from yiwen.channels.telegram.botapi import BotApi
 from yiwen.core.clock import Clock
@@ -46,7 +49,7 @@ class TelegramSender:
         if len(attachments) == 1 and len(text) <= MAX_CAPTION:
             caption, text = text, ""
         for chunk in split_text(text):
-            self.api.call(account, "sendMessage", {"chat_id": chat_id, "text": chunk})
+            self.api.call(account, "sendMessage", {"chat_id": chat_id, **_formatted("text", chunk)})
         for attachment in attachments:
             self._send_file(account, chat_id, attachment, caption)
         if not text and not attachments:
@@ -66,9 +69,20 @@ class TelegramSender:
         )
         params: dict[str, object] = {"chat_id": chat_id}
         if caption:
-            params["caption"] = caption
+            params.update(_formatted("caption", caption))
         upload = (attachment.filename, data, attachment.content_type)
         self.api.call(account, method, params, files={field: upload})
+
+
+def _formatted(field: str, text: str) -> dict[str, object]:
+    """Plain text as it is; text with links in Telegram's HTML mode, everything else escaped."""
+    if not find_links(text):
+        return {field: text}
+    return {
+        field: as_html(text),
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+    }
 
 
 def split_text(text: str) -> list[str]:

@@ -70,12 +70,16 @@ class TencentApi:
         *,
         json: dict[str, object] | None = None,
         params: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> ApiAnswer:
-        """POST ``json`` (or GET when None) with the account's token; one refetch on 40001/42001."""
+        """POST ``json`` (multipart ``files`` for a media upload, GET when neither) with the
+        account's token; one refetch on 40001/42001."""
         for attempt in (1, 2):
             token = self.tokens.get(token_key, fetch)
             query = {**(params or {}), "access_token": token}
-            if json is None:
+            if files is not None:
+                data = self._json(self.http.post, url, params=query, files=files)
+            elif json is None:
                 data = self._json(self.http.get, url, params=query)
             else:
                 data = self._json(self.http.post, url, params=query, json=json)

@@ -1,4 +1,5 @@
-"""The WeChat Official Account APIs Yiwen uses: the token, customer-service messages, media.
+"""The WeChat Official Account APIs Yiwen uses: the token, customer-service messages
+(text, image) and temporary media (upload, download).
 
 ``api_base`` (config) defaults to the real ``https://api.weixin.qq.com``; tests
 and proxies point it elsewhere.
@@ -8,6 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from yiwen.channels.media import (
+    MEDIA_ID_INVALID_ERRCODES,
+    MEDIA_REFUSED_ERRCODES,
+    MediaIdInvalid,
+    MediaRefused,
+    OutboundFile,
+)
 from yiwen.channels.protocol import AccountView
 from yiwen.channels.wechat.apicall import ApiAnswer, TencentApi, api_reason, raise_for_busy
 from yiwen.notify.protocol import PermanentError
@@ -38,16 +46,37 @@ class WechatApi:
 
     def send_text(self, account: AccountView, openid: str, text: str) -> None:
         """POST cgi-bin/message/custom/send; raises Retriable/Permanent/WindowClosed."""
-        answer = self._call(
-            account,
-            "/cgi-bin/message/custom/send",
-            json={"touser": openid, "msgtype": "text", "text": {"content": text}},
+        self._send(account, {"touser": openid, "msgtype": "text", "text": {"content": text}})
+
+    def send_image(self, account: AccountView, openid: str, media_id: str) -> None:
+        self._send(account, {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}})
+
+    def upload_media(self, account: AccountView, media_type: str, file: OutboundFile) -> str:
+        """POST cgi-bin/media/upload (temporary media, multipart field ``media``)."""
+        answer = self.api.call(
+            _token_key(account),
+            lambda: self._fetch_token(account),
+            f"{api_base(account)}/cgi-bin/media/upload",
+            params={"type": media_type},
+            files={"media": (file.filename, file.data, file.content_type)},
         )
+        media_id = answer.body.get("media_id")
+        if answer.ok and isinstance(media_id, str) and media_id:
+            return media_id
+        raise_for_busy("media upload", answer)
+        if answer.errcode in MEDIA_REFUSED_ERRCODES:
+            raise MediaRefused(api_reason(f"media upload of {file.filename!r}", answer))
+        raise PermanentError(api_reason("media upload", answer))
+
+    def _send(self, account: AccountView, body: dict[str, object]) -> None:
+        answer = self._call(account, "/cgi-bin/message/custom/send", json=body)
         if answer.ok:
             return
         raise_for_busy("custom send", answer)
         if answer.errcode in WINDOW_CLOSED_ERRCODES:
             raise WindowClosed(api_reason("custom send (48-hour window closed)", answer))
+        if answer.errcode in MEDIA_ID_INVALID_ERRCODES:
+            raise MediaIdInvalid(api_reason("custom send", answer))
         raise PermanentError(api_reason("custom send", answer))
 
     def download_media(self, account: AccountView, media_id: str, *, limit: int) -> Media:

@@ -24,19 +24,24 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
-from wechatpy.replies import TextReply
+from wechatpy.replies import ImageReply, TextReply
 
+from yiwen.attachments.models import Attachment
+from yiwen.attachments.service import FileStore
 from yiwen.auth.models import StaffUser
 from yiwen.channels.accounts import account_view, get_enabled_account
 from yiwen.channels.inbound import receive
+from yiwen.channels.links import as_wechat_text
+from yiwen.channels.media import fits, media_id_for, read_attachment
 from yiwen.channels.models import ChannelAccount, InboundReceipt
-from yiwen.channels.protocol import AccountView, InboundMedia, InboundMessage
+from yiwen.channels.protocol import AccountView, InboundMedia, InboundMessage, OutboundAttachment
 from yiwen.channels.wechat import messages as _messages  # noqa: F401  (registers the texts)
 from yiwen.channels.wechat.apicall import TencentApi
 from yiwen.channels.wechat.client import WechatApi
 from yiwen.channels.wechat.passive import DEFAULT_BUDGET_SECONDS, PendingAnswer, wait_for_answer
 from yiwen.channels.wechat.payload import Push, Welcome, interpret, parse_push
 from yiwen.channels.wechat.security import check_url_signature, decrypt_message, encrypt_reply
+from yiwen.channels.wechat.sender import IMAGE
 from yiwen.channels.wechat.tokens import shared_cache
 from yiwen.channels.wechat.window import window_state
 from yiwen.conversations.service import get_conversation
@@ -53,6 +58,7 @@ from yiwen.http.deps import (
     get_settings,
     require_permission,
 )
+from yiwen.notify.protocol import DeliveryError
 
 log = logging.getLogger("yiwen.channels.wechat")
 CHANNEL = "wechat"
@@ -164,14 +170,21 @@ def handle_push(
     if received.message_id is None:
         return None
     budget = min(_budget(account), MAX_BUDGET_SECONDS)
-    text = wait_for_answer(
+    answer = wait_for_answer(
         database,
         clock,
         PendingAnswer(received.conversation_id, received.message_id, push.dedup_key),
         deadline=arrived + budget,
         bot_answers=settings.bot_enabled and not received.duplicate,
+        upload_image=lambda attachment_id: _upload_image(
+            database, clock, settings, api, account, attachment_id
+        ),
     )
-    return _reply(account, push, text, signed, clock) if text is not None else None
+    if answer is None:
+        return None
+    if answer.image_media_id:
+        return _reply(account, push, None, signed, clock, image=answer.image_media_id)
+    return _reply(account, push, as_wechat_text(answer.text), signed, clock)
 
 
 def _open(account: AccountView, body: bytes, signed: Signed) -> Push:
@@ -186,16 +199,59 @@ def _open(account: AccountView, body: bytes, signed: Signed) -> Push:
     return parse_push(body)
 
 
-def _reply(account: AccountView, push: Push, text: str, signed: Signed, clock: Clock) -> str:
-    xml = TextReply(
-        source=push.account_name,
-        target=push.openid,
-        content=text,
-        time=int(clock.now().timestamp()),
-    ).render()
+def _reply(
+    account: AccountView,
+    push: Push,
+    text: str | None,
+    signed: Signed,
+    clock: Clock,
+    *,
+    image: str = "",
+) -> str:
+    moment = int(clock.now().timestamp())
+    if image:
+        xml = ImageReply(
+            source=push.account_name, target=push.openid, media_id=image, time=moment
+        ).render()
+    else:
+        xml = TextReply(
+            source=push.account_name, target=push.openid, content=text or "", time=moment
+        ).render()
     if signed.encrypted:
         return encrypt_reply(account, xml, signed.nonce, signed.timestamp)
     return str(xml)
+
+
+def _upload_image(
+    database: Database,
+    clock: Clock,
+    settings: Settings,
+    api: WechatApi,
+    account: AccountView,
+    attachment_id: str,
+) -> str | None:
+    """The media id of a reply's picture for the passive reply; None for other files."""
+    with database.reading() as db:
+        row = db.get(Attachment, attachment_id)
+        if row is None:
+            return None
+        path = FileStore(settings.upload_dir).path_for(row.sha256)
+        attachment = OutboundAttachment(row.filename, row.content_type, str(path))
+    try:
+        image = read_attachment(attachment)
+        if not fits(IMAGE, image):
+            return None
+        return media_id_for(
+            database,
+            clock,
+            account.id,
+            image,
+            IMAGE.media_type,
+            lambda: api.upload_media(account, IMAGE.media_type, image),
+        )
+    except DeliveryError as exc:
+        log.info("picture for a passive reply not uploaded: %s", exc.reason)
+        return None
 
 
 def _budget(account: AccountView) -> float:

@@ -1,54 +1,33 @@
 """WeChat's 48-hour rule: customer-service messages reach a follower only within 48 hours
 of the follower's last message or menu click.
 
-The moment is the newest inbound receipt of that follower on that account
-(receipts are written once per platform message, never for a redelivery), so
-it needs no table of its own. Outside the window a reply is not sent, and the
-agent finds an internal note in the conversation saying so.
+The window itself is computed in :mod:`yiwen.channels.windows`. Outside the
+window a reply is not sent, and the agent finds an internal note in the conversation saying so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yiwen.channels.inbound import identity_key, open_conversation_of
-from yiwen.channels.models import ChannelAccount, InboundReceipt
+from yiwen.channels.models import ChannelAccount
+from yiwen.channels.windows import WINDOW, WindowState, last_inbound_at, window_state
 from yiwen.conversations.models import Conversation
 from yiwen.conversations.service import post_staff_message
-from yiwen.core.clock import Clock, as_utc
+from yiwen.core.clock import Clock
 from yiwen.core.i18n import translate
 from yiwen.core.settings import Settings
 from yiwen.customers.models import Identity
 
-WINDOW = timedelta(hours=48)
-
-
-@dataclass(frozen=True)
-class WindowState:
-    open: bool
-    last_inbound_at: datetime | None
-    closes_at: datetime | None
-
-
-def last_inbound_at(db: Session, account_id: str, customer_id: str) -> datetime | None:
-    moment = db.scalar(
-        select(func.max(InboundReceipt.received_at))
-        .join(Conversation, Conversation.id == InboundReceipt.conversation_id)
-        .where(InboundReceipt.account_id == account_id, Conversation.customer_id == customer_id)
-    )
-    return as_utc(moment) if moment is not None else None
-
-
-def window_state(db: Session, clock: Clock, account_id: str, customer_id: str) -> WindowState:
-    last = last_inbound_at(db, account_id, customer_id)
-    if last is None:
-        return WindowState(open=False, last_inbound_at=None, closes_at=None)
-    closes_at = last + WINDOW
-    return WindowState(open=clock.now() < closes_at, last_inbound_at=last, closes_at=closes_at)
+__all__ = [
+    "WINDOW",
+    "WindowState",
+    "customer_of_follower",
+    "last_inbound_at",
+    "note_window_closed",
+    "window_state",
+]
 
 
 def customer_of_follower(db: Session, account: ChannelAccount, openid: str) -> str | None:

@@ -1,22 +1,36 @@
 """The WeCom customer-service (微信客服) APIs Yiwen uses.
 
 ``cgi-bin/gettoken`` (corp id + the customer-service app's secret),
-``kf/sync_msg`` (read messages by cursor), ``kf/send_msg``,
-``kf/service_state/get`` and ``kf/service_state/trans``. ``api_base`` (config)
+``kf/sync_msg`` (read messages by cursor), ``kf/send_msg`` (text, image,
+file), ``kf/service_state/get`` and ``kf/service_state/trans``, and temporary
+media (``media/upload``, ``media/get``). ``api_base`` (config)
 defaults to ``https://qyapi.weixin.qq.com``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
+import httpx
+
+from yiwen.channels.media import (
+    MEDIA_ID_INVALID_ERRCODES,
+    MEDIA_REFUSED_ERRCODES,
+    MediaIdInvalid,
+    MediaRefused,
+    OutboundFile,
+)
 from yiwen.channels.protocol import AccountView
 from yiwen.channels.wechat.apicall import ApiAnswer, TencentApi, api_reason, raise_for_busy
-from yiwen.notify.protocol import PermanentError
+from yiwen.channels.wechat.tokens import TOKEN_INVALID_ERRCODES
+from yiwen.notify.protocol import PermanentError, RetriableError
 
 DEFAULT_API_BASE = "https://qyapi.weixin.qq.com"
 SYNC_LIMIT = 1000
+# send_msg answers this for a msgid it has already taken (a retried delivery).
+DUPLICATE_MSGID = 95004
 
 # Session states of kf/service_state (the API's numbers).
 STATE_NEW = 0  # 未处理
@@ -24,6 +38,13 @@ STATE_BOT = 1  # 由智能助手接待 — Yiwen's bot and agents answer through
 STATE_QUEUED = 2  # 待接入池排队中
 STATE_SERVICER = 3  # 由人工接待 (a WeCom member, in the WeCom client)
 STATE_ENDED = 4  # 已结束/未开始
+
+
+@dataclass(frozen=True)
+class Media:
+    data: bytes
+    content_type: str
+    filename: str
 
 
 @dataclass(frozen=True)
@@ -65,6 +86,80 @@ class WecomApi:
         self, account: AccountView, external_userid: str, text: str, *, idempotency_key: str
     ) -> None:
         """kf/send_msg with a msgid derived from the delivery's key, so WeCom drops a resend."""
+        self._send(account, external_userid, "text", {"content": text}, idempotency_key)
+
+    def send_media(
+        self,
+        account: AccountView,
+        external_userid: str,
+        msgtype: str,
+        media_id: str,
+        *,
+        idempotency_key: str,
+    ) -> None:
+        """kf/send_msg of an image or file by its media id."""
+        self._send(account, external_userid, msgtype, {"media_id": media_id}, idempotency_key)
+
+    def upload_media(self, account: AccountView, media_type: str, file: OutboundFile) -> str:
+        """POST cgi-bin/media/upload (temporary media, multipart field ``media``)."""
+        answer = self.api.call(
+            self._token_key(account),
+            lambda: self._fetch_token(account),
+            f"{api_base(account)}/cgi-bin/media/upload",
+            params={"type": media_type},
+            files={"media": (file.filename, file.data, file.content_type)},
+        )
+        media_id = answer.body.get("media_id")
+        if answer.ok and isinstance(media_id, str) and media_id:
+            return media_id
+        raise_for_busy("media upload", answer)
+        if answer.errcode in MEDIA_REFUSED_ERRCODES:
+            raise MediaRefused(api_reason(f"media upload of {file.filename!r}", answer))
+        raise PermanentError(api_reason("media upload", answer))
+
+    def download_media(self, account: AccountView, media_id: str, *, limit: int) -> Media:
+        """GET cgi-bin/media/get: a customer's image, voice or file (kept three days by WeCom).
+
+        A JSON answer is an error: a stale token is refetched once, busy codes
+        are retriable, anything else (an unknown or expired media id) permanent.
+        """
+        for attempt in (1, 2):
+            token = self.api.tokens.get(
+                self._token_key(account), lambda: self._fetch_token(account)
+            )
+            try:
+                response = self.api.get_bytes(
+                    f"{api_base(account)}/cgi-bin/media/get",
+                    {"access_token": token, "media_id": media_id},
+                    limit=limit,
+                )
+            except ValueError as exc:
+                raise PermanentError(f"media {media_id[:20]}: larger than {limit} bytes") from exc
+            except httpx.HTTPError as exc:
+                raise RetriableError(f"media/get: {type(exc).__name__}") from exc
+            content_type = response.headers.get("content-type", "application/octet-stream")
+            if response.status_code >= 500:
+                raise RetriableError(f"media/get: HTTP {response.status_code}")
+            if response.status_code == 200 and not content_type.startswith(
+                ("application/json", "text/plain")
+            ):
+                return Media(response.content, content_type.split(";")[0], _filename(response))
+            answer = _error_of(response)
+            if answer.errcode in TOKEN_INVALID_ERRCODES and attempt == 1:
+                self.api.tokens.forget(self._token_key(account), token)
+                continue
+            raise_for_busy("media/get", answer)
+            raise PermanentError(api_reason("media/get", answer))
+        raise AssertionError("unreachable")
+
+    def _send(
+        self,
+        account: AccountView,
+        external_userid: str,
+        msgtype: str,
+        content: dict[str, object],
+        idempotency_key: str,
+    ) -> None:
         answer = self._call(
             account,
             "/cgi-bin/kf/send_msg",
@@ -72,13 +167,15 @@ class WecomApi:
                 "touser": external_userid,
                 "open_kfid": account.setting("open_kfid"),
                 "msgid": hashlib.sha256(idempotency_key.encode()).hexdigest()[:32],
-                "msgtype": "text",
-                "text": {"content": text},
+                "msgtype": msgtype,
+                msgtype: content,
             },
         )
-        if answer.ok:
-            return
+        if answer.ok or answer.errcode == DUPLICATE_MSGID:
+            return  # a resend of what WeCom already took
         raise_for_busy("send_msg", answer)
+        if answer.errcode in MEDIA_ID_INVALID_ERRCODES:
+            raise MediaIdInvalid(api_reason("send_msg", answer))
         raise PermanentError(api_reason("send_msg", answer))
 
     def service_state(self, account: AccountView, external_userid: str) -> int:
@@ -109,9 +206,13 @@ class WecomApi:
             raise_for_busy("service_state/trans", answer)
             raise PermanentError(api_reason("service_state/trans", answer))
 
+    @staticmethod
+    def _token_key(account: AccountView) -> str:
+        return f"wecom:{account.id}:{account.setting('corp_id')}"
+
     def _call(self, account: AccountView, path: str, body: dict[str, object]) -> ApiAnswer:
         return self.api.call(
-            f"wecom:{account.id}:{account.setting('corp_id')}",
+            self._token_key(account),
             lambda: self._fetch_token(account),
             f"{api_base(account)}{path}",
             json=body,
@@ -124,3 +225,20 @@ class WecomApi:
         return self.api.fetch_token(
             f"{api_base(account)}/cgi-bin/gettoken", {"corpid": corp_id, "corpsecret": secret}
         )
+
+
+def _filename(response: httpx.Response) -> str:
+    """The file's name from Content-Disposition (``filename="…"``), or ""."""
+    match = re.search(r'filename="?([^";]+)"?', response.headers.get("content-disposition", ""))
+    return match.group(1).strip() if match else ""
+
+
+def _error_of(response: httpx.Response) -> ApiAnswer:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return ApiAnswer(-1, f"HTTP {response.status_code}, not media", {})
+    errcode = data.get("errcode", -1)
+    return ApiAnswer(errcode if isinstance(errcode, int) else -1, str(data.get("errmsg", "")), data)

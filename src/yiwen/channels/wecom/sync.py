@@ -6,6 +6,8 @@ is lost, and nothing is fetched twice (a message seen again anyway, say by
 two callbacks racing, is a duplicate receipt and stores nothing). The page is
 fetched outside any transaction; if the cursor moved meanwhile (another
 process synced), the page is dropped and reading resumes from the new cursor.
+A customer's image, voice or file is stored as its text first and downloaded
+after the commit (see :mod:`.media`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from yiwen.channels.cursors import get_cursor, set_cursor
 from yiwen.channels.inbound import receive
 from yiwen.channels.protocol import AccountView
 from yiwen.channels.wecom.client import SyncPage, WecomApi
+from yiwen.channels.wecom.media import fetch_pending_media, media_of, queue_media_fetch
 from yiwen.channels.wecom.payload import inbound_of
 from yiwen.core.clock import Clock
 from yiwen.core.db import Database
@@ -40,6 +43,7 @@ class SyncResult:
     stored: int = 0
     duplicates: int = 0
     skipped: int = 0
+    media: int = 0
 
 
 def sync_account(
@@ -66,6 +70,8 @@ def sync_account(
             result.pages += 1
             if not page.has_more:
                 break
+    # The customers' files, now that their messages are safely stored.
+    result.media = fetch_pending_media(database, clock, settings, api, account_id)
     return result
 
 
@@ -86,8 +92,14 @@ def store_page(
         received = receive(db, clock, settings, row, inbound)
         if received.duplicate:
             result.duplicates += 1
-        else:
-            result.stored += 1
+            continue
+        result.stored += 1
+        media = media_of(item)
+        if media is not None and received.message_id is not None:
+            media_id, filename = media
+            queue_media_fetch(
+                db, clock, account.id, received.message_id, media_id, filename, inbound.kind
+            )
 
 
 def _lock(account_id: str) -> threading.Lock:
