@@ -26,6 +26,7 @@ from yiwen.conversations.models import Conversation
 from yiwen.core.clock import Clock
 from yiwen.core.settings import Settings
 from yiwen.customers.models import Customer
+from yiwen.proactive.announcements.bot import announce_if_relevant, is_notice_preference
 from yiwen.store.protocol import StoreConnector
 from yiwen.tickets import service as tickets
 from yiwen.tickets.models import Ticket
@@ -73,13 +74,17 @@ def take_turn(turn: Turn) -> None:
     """Answer one customer message (the caller owns the transaction)."""
     turn.session.turns += 1
     turn.session.updated_at = turn.clock.now()
+    if is_notice_preference(turn.text):
+        return  # 退订/订阅 is answered by yiwen.proactive.announcements.optout
     for row in open_followups(turn):
         news = check_followup(turn, row)
         if news is not None:
             carry_out(turn, news)
             return
     absorb(turn)
-    carry_out(turn, decide(turn))
+    step = decide(turn)
+    announce_if_relevant(turn)
+    carry_out(turn, step)
 
 
 def absorb(turn: Turn) -> None:

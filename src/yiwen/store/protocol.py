@@ -191,6 +191,48 @@ class Account:
     contact: str | None
 
 
+@dataclass(frozen=True)
+class StoreEvent:
+    """One upstream push or payment as it stands now, for anomaly counts (yiwen.proactive).
+
+    ``occurred_at`` is when the push was sent or the payment started;
+    ``finished_at`` when the supplier answered or the gateway took the money.
+    Pushes voided by a re-push or a refund are not events: they say nothing
+    about the supplier.
+    """
+
+    kind: Literal["upstream_push", "payment"]
+    event_id: str
+    order_no: str
+    occurred_at: datetime
+    status: str  # a PushStatus or a PaymentStatus
+    finished_at: datetime | None = None
+    supplier: str | None = None
+    supplier_name: str | None = None
+    product_id: str | None = None
+    product_name: str | None = None
+    delivery_type: str | None = None
+    payment_method: str | None = None
+    callback_received: bool | None = None
+    region: str | None = None  # the buyer's region, when the shop knows it
+    contact: str | None = None
+    shop_user_id: str | None = None
+    order_status: str | None = None
+
+
+class StoreEventSource(Protocol):
+    """What a connector offers when it can list recent pushes and payments (optional)."""
+
+    def recent_events(self, since: datetime, *, limit: int = 5000) -> list[StoreEvent]:
+        """Pushes and payments started at or after ``since``, oldest first, at most ``limit``."""
+        ...
+
+
+def event_source_of(connector: object) -> StoreEventSource | None:
+    """The connector as an event source, or None when it cannot list events."""
+    return connector if callable(getattr(connector, "recent_events", None)) else None  # type: ignore[return-value]
+
+
 class OrderNotFound(NotFound):
     def __init__(self, order_no: str) -> None:
         super().__init__("order_not_found", order_no=order_no)

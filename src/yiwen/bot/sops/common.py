@@ -27,6 +27,12 @@ def order_for(turn: Turn, intent: str) -> Order | Step:
         turn.remember("order_status", found.status)
         turn.remember("order_amount", replies.money(found.amount))
         turn.remember("order_paid_at", replies.local_time(found.paid_at))
+        # Which supplier and goods: what an announcement's scope is matched against.
+        if found.supplier:
+            turn.remember("order_supplier", found.supplier)
+        if found.items:
+            turn.remember("order_product_id", found.items[0].product_id)
+            turn.remember("order_delivery_type", found.items[0].delivery_type)
         method = refund_method(found)
         if method:
             turn.remember("order_payment_method", method)

@@ -12,7 +12,9 @@ from decimal import Decimal
 
 from yiwen.core.clock import Clock
 from yiwen.core.settings import Settings
-from yiwen.store.connectors.demo import actions, views
+from yiwen.store.activity import ShopActivity
+from yiwen.store.connectors.demo import actions, events, views
+from yiwen.store.connectors.demo.activity import load_activity
 from yiwen.store.connectors.demo.shop import DemoShop, ExampleOrder
 from yiwen.store.protocol import (
     Account,
@@ -20,6 +22,7 @@ from yiwen.store.protocol import (
     CardKeyCheck,
     Order,
     OrderSummary,
+    StoreEvent,
 )
 
 # The two order-number formats the demo shop issues, as real shops do: dujiaoka's
@@ -78,6 +81,46 @@ class DemoStoreConnector:
         self.shop.settle()
         with self.shop.database.reading() as session:
             return views.load_order(session, order_no)
+
+    def find_open_orders(
+        self,
+        *,
+        paid_since: datetime,
+        paid_before: datetime | None = None,
+        supplier: str | None = None,
+        product_id: str | None = None,
+        delivery_type: str | None = None,
+        limit: int = 200,
+    ) -> list[Order]:
+        """Paid but undelivered orders (proactive notices and care, yiwen.proactive)."""
+        self.shop.settle()
+        with self.shop.database.reading() as session:
+            order_nos = views.find_open_order_nos(
+                session,
+                paid_since=paid_since,
+                paid_before=paid_before,
+                supplier=supplier,
+                product_id=product_id,
+                delivery_type=delivery_type,
+                limit=limit,
+            )
+            return [views.load_order(session, order_no) for order_no in order_nos]
+
+    def shop_activity(
+        self, *, paid_since: datetime, events_since: datetime, limit: int = 20000
+    ) -> ShopActivity:
+        """Recent deliveries, pushes and payments in bulk (the service-commitment page)."""
+        self.shop.settle()
+        with self.shop.database.reading() as session:
+            return load_activity(
+                session, paid_since=paid_since, events_since=events_since, limit=limit
+            )
+
+    def recent_events(self, since: datetime, *, limit: int = 5000) -> list[StoreEvent]:
+        """Pushes and payments started since ``since`` (anomaly counts, yiwen.proactive)."""
+        self.shop.settle()
+        with self.shop.database.reading() as session:
+            return events.recent_events(session, since, limit)
 
     def get_account(self, shop_user_id: str) -> Account:
         with self.shop.database.reading() as session:

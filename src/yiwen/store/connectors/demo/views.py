@@ -84,6 +84,42 @@ def find_order_summaries(
     ]
 
 
+OPEN_STATUSES = ("paid", "delivering", "delivery_failed")
+
+
+def find_open_order_nos(
+    session: Session,
+    *,
+    paid_since: datetime,
+    paid_before: datetime | None,
+    supplier: str | None,
+    product_id: str | None,
+    delivery_type: str | None,
+    limit: int,
+) -> list[str]:
+    """Paid, undelivered orders paid in the window, oldest payment first (proactive service)."""
+    query = (
+        select(ShopOrder.order_no)
+        .join(Product, Product.product_id == ShopOrder.product_id)
+        .where(ShopOrder.status.in_(OPEN_STATUSES), ShopOrder.paid_at >= paid_since)
+    )
+    if paid_before is not None:
+        query = query.where(ShopOrder.paid_at < paid_before)
+    if supplier:
+        named = select(Supplier.supplier_id).where(
+            (Supplier.supplier_id == supplier) | (Supplier.name == supplier)
+        )
+        query = query.where(ShopOrder.supplier_id.in_(named))
+    if product_id:
+        query = query.where(ShopOrder.product_id == product_id)
+    if delivery_type:
+        query = query.where(Product.delivery_type == delivery_type)
+    query = query.order_by(ShopOrder.paid_at, ShopOrder.order_no).limit(
+        max(1, min(limit, MAX_LIMIT))
+    )
+    return list(session.scalars(query))
+
+
 def load_order(session: Session, order_no: str) -> Order:
     order = session.get(ShopOrder, order_no.strip())
     if order is None:

@@ -1,0 +1,1 @@
+"""Anomaly detection: per-minute counts per series, a seasonal baseline each, alarms."""

@@ -1,0 +1,1 @@
+"""Proactive care: telling a customer about a stuck order before they have to ask."""

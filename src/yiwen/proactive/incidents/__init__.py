@@ -1,0 +1,1 @@
+"""Incidents: what the detector flagged, for supervisors to acknowledge, act on and resolve."""
