@@ -6,22 +6,45 @@ answered and resolved; a restricted agent sees no control beyond their authority
 from __future__ import annotations
 
 import re
+import struct
 import time
+import zlib
+from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.sync_api import Dialog, Page, expect
 
 from tests.support.browser import LiveServer, PageFactory, screenshot
+from yiwen.store.protocol import ALL_CAPABILITIES
 
 DESKTOP = (1440, 900)
 NARROW_DESKTOP = (1280, 800)
+# A small PDF (the upload sniffer knows a PDF by its magic bytes).
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def png(width: int = 40, height: int = 30) -> bytes:
+    """A real PNG the browser can decode (so a thumbnail shows, not a broken image)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + b"\x20\x80\xff" * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
 
 
 def report_dead_key(server: LiveServer, text_prefix: str = "") -> tuple[str, str, httpx.Client]:
     """A customer of the ``key_used`` demo order says the key does not work (the bot hands off)."""
     case = server.demo.example_orders()["key_used"]
-    customer = httpx.Client(base_url=server.base_url, timeout=15)
+    customer = httpx.Client(base_url=server.base_url, timeout=60)
     started = customer.post("/api/v1/customer/conversations", json={"contact": case.contact})
     assert started.status_code == 201, started.text
     conversation_id = started.json()["conversation"]["id"]
@@ -215,3 +238,129 @@ def test_a_supervisor_sees_the_kpi_dashboard_and_the_live_queue_board(
     board = page.locator('[data-test="board"]')
     expect(board.locator(".el-table__row").first).to_be_visible()
     screenshot(page, "console-board-1440")
+
+
+def test_two_agents_on_one_conversation_see_who_is_viewing_and_typing(
+    live_server: LiveServer, page_factory: PageFactory
+) -> None:
+    team = live_server.team
+    first = page_factory(viewport=DESKTOP)
+    second = page_factory(viewport=DESKTOP)
+    live_server.login(first, team.l2)
+    live_server.login(second, team.supervisor)
+    conversation_id, _, _ = report_dead_key(live_server)
+    wait_for_ticket(first, live_server, conversation_id)
+
+    first.goto(live_server.url(f"/console/c/{conversation_id}"))
+    expect(first.locator('[data-test="thread"]')).to_be_visible()
+    expect(first.locator('[data-test="collision"]')).to_have_count(0)  # alone so far
+    second.goto(live_server.url(f"/console/c/{conversation_id}"))
+    expect(first.locator('[data-test="collision-viewing"]')).to_contain_text(
+        f"{team.supervisor.display_name} 正在查看"
+    )
+    expect(second.locator('[data-test="collision-viewing"]')).to_contain_text(team.l2.display_name)
+
+    second.locator('textarea[data-test="reply-input"]').press_sequentially("您好")
+    typing = first.locator('[data-test="collision-typing"]')
+    expect(typing).to_contain_text(f"{team.supervisor.display_name} 正在输入")
+    screenshot(first, "console-collision-1440")
+
+    # Leaving the conversation clears the notice at once (no wait for it to expire).
+    second.locator('[data-test="nav-inbox"]').click()
+    expect(first.locator('[data-test="collision"]')).to_have_count(0)
+
+
+def test_an_action_the_shop_cannot_do_is_disabled_and_a_refusal_shows_the_owners_task(
+    live_server: LiveServer, page_factory: PageFactory
+) -> None:
+    page = page_factory(viewport=DESKTOP, allow=[r"status of 409 \(Conflict\)"])
+    live_server.login(page, live_server.team.l2)
+    conversation_id, order_no, _ = report_dead_key(live_server)
+    ticket = wait_for_ticket(page, live_server, conversation_id)
+    demo = live_server.demo
+    try:
+        # A shop that cannot re-push to its supplier from outside (a dujiaoka without the plug-in).
+        demo.capabilities = ALL_CAPABILITIES - {"repush_upstream", "issue_coupon"}  # type: ignore[attr-defined]
+        page.goto(live_server.url(f"/console/c/{conversation_id}"))
+        page.get_by_role("tab", name="SOP 操作").click()
+        coupon = page.locator('[data-test="action-issue_coupon"]')
+        expect(coupon.locator('[data-test="unsupported-issue_coupon"]')).to_contain_text(
+            "需店主处理"
+        )
+        expect(page.locator('[data-test="do-issue_coupon"]')).to_be_disabled()
+        expect(page.locator('[data-test="do-resend_delivery"]')).to_be_enabled()
+
+        # The shop changes under the agent's feet: the refund the panel offered is refused.
+        demo.capabilities = ALL_CAPABILITIES - {"repush_upstream", "issue_coupon", "refund"}  # type: ignore[attr-defined]
+        amount = page.locator('[data-test="action-refund"] input')
+        amount.fill("5")
+        amount.blur()
+        page.locator('[data-test="do-refund"]').click()
+        confirm_message_box(page)
+        task = page.locator('[data-test="owner-task"]')
+        expect(task).to_contain_text("需要店主处理")
+        expect(task.locator('[data-test="owner-task-text"]')).to_contain_text(order_no)
+        expect(page.locator(".el-message--error")).to_have_count(0)
+        expect(page.locator('[data-test="do-refund"]')).to_be_disabled()
+        screenshot(page, "console-sop-owner-task-1440")
+    finally:
+        del demo.capabilities  # type: ignore[attr-defined]
+
+    detail = page.request.get(live_server.url(f"/api/v1/tickets/{ticket['id']}")).json()
+    notes = [e for e in detail["timeline"] if e["kind"] == "action.needs_shop_owner"]
+    assert len(notes) == 1 and order_no in notes[0]["body"]
+    after = page.request.get(live_server.url(f"/api/v1/orders/{order_no}")).json()
+    assert after["refunded_amount"] in ("0", "0.00")
+
+
+def test_evidence_from_the_portal_form_shows_in_the_console(
+    live_server: LiveServer, page_factory: PageFactory
+) -> None:
+    case = live_server.demo.example_orders()["push_failed"]
+    customer = httpx.Client(base_url=live_server.base_url, timeout=60)
+    started = customer.post("/api/v1/customer/conversations", json={"contact": case.contact})
+    assert started.status_code == 201, started.text
+    conversation_id = started.json()["conversation"]["id"]
+    customer.headers["X-Conversation-Token"] = started.json()["token"]
+    uploads = [
+        ("付款截图.png", png(), "image/png"),
+        ("银行流水.pdf", PDF, "application/pdf"),
+    ]
+    ids = []
+    for name, data, kind in uploads:
+        stored = customer.post(
+            f"/api/v1/customer/conversations/{conversation_id}/attachments",
+            files={"file": (name, data, kind)},
+        )
+        assert stored.status_code == 201, stored.text
+        ids.append(stored.json()["id"])
+    filed = customer.post(
+        "/api/v1/customer/tickets",
+        json={
+            "category": "delivery_missing",
+            "description": "付款成功但一直没到账，截图和流水在附件",
+            "demand": "resend",
+            "order_no": case.order_no,
+            "contact": case.contact,
+            "evidence_ids": ids,
+        },
+    )
+    assert filed.status_code == 201, filed.text
+
+    page = page_factory(viewport=DESKTOP)
+    live_server.login(page, live_server.team.l2)
+    page.goto(live_server.url(f"/console/c/{filed.json()['conversation']['id']}"))
+    evidence = page.locator('[data-test="evidence"]')
+    image = evidence.locator('[data-test="evidence-image"] img')
+    expect(image).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('[data-test=evidence-image] img')?.naturalWidth === 40"
+    )
+    pdf = evidence.locator('[data-test="evidence-file"]')
+    expect(pdf).to_contain_text("银行流水.pdf")
+    with page.expect_download() as download:
+        pdf.click()
+    assert Path(download.value.path()).read_bytes() == PDF
+    image.click()  # the preview opens over the page
+    expect(page.locator(".el-image-viewer__wrapper")).to_be_visible()
+    screenshot(page, "console-evidence-1440")

@@ -127,16 +127,22 @@ def test_a_ticket_is_filed_with_evidence_tracked_resolved_and_rated_on_a_phone(
     page.locator('[data-test="track-reply-send"]').click()
     expect(result).to_contain_text(ticket_no)
 
-    # An agent resolves it; the customer sees 已完成 and rates the service.
+    # An agent answers and resolves it; the page follows live (no reload, no button) and the
+    # customer sees 已完成 and rates the service.
+    expect(result.locator('[data-test="track-live"]')).to_be_visible()
     agent = staff(live_server, live_server.team.l2.username)
     found = agent.get("/api/v1/tickets", params={"view": "all"}).json()["items"]
     ticket = next(t for t in found if t["number"] == ticket_no)
+    answered = agent.post(
+        f"/api/v1/tickets/{ticket['id']}/replies", json={"body": "您好，正在联系上游重新推送"}
+    )
+    assert answered.status_code == 201, answered.text
+    expect(result).to_contain_text("客服已回复")  # the public timeline names the reply
     resolved = agent.post(
         f"/api/v1/tickets/{ticket['id']}/resolve", json={"note": "已重新推送并到账"}
     )
     assert resolved.status_code == 200, resolved.text
 
-    page.locator('[data-test="track-submit"]').click()
     expect(result.locator('[data-test="status-label"]')).to_contain_text("已解决")
     expect(result).to_contain_text("已重新推送并到账")
     page.locator('[data-test="rating-stars"] .el-rate__item').nth(4).click()

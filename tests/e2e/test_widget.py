@@ -330,3 +330,40 @@ def test_the_widget_works_on_another_shops_page_in_english_under_a_strict_policy
     expect(page.locator(".msg.theirs").nth(1)).to_be_visible(timeout=BOT_WAIT)
     assert page.locator(".composer .send").inner_text() == "Send"
     screenshot(page, "widget-other-shop-en-1440")
+
+
+def test_an_image_chosen_while_offline_is_sent_once_when_the_network_returns(
+    live_server: LiveServer, page_factory: PageFactory
+) -> None:
+    page = page_factory(viewport=PHONE, allow=OFFLINE_NOISE)
+    open_widget(page, live_server)
+    say(page, "你好")
+    expect(page.locator(".msg.theirs").nth(1)).to_be_visible(timeout=BOT_WAIT)
+    session = stored_session(page)
+
+    page.context.set_offline(True)
+    expect(page.locator(".banner.net")).to_be_visible()
+    page.locator('.composer input[type="file"]').set_input_files(
+        {"name": "断网截图.png", "mimeType": "image/png", "buffer": png(64, 40)}
+    )
+    waiting = page.locator(".msg.mine.pending img.image")
+    expect(waiting).to_be_visible()  # shown at once, from the file itself
+    expect(page.locator(".msg.system")).to_have_count(0)  # no "upload failed"
+    screenshot(page, "widget-offline-image-360")
+    assert not any(m["attachment_ids"] for m in server_messages(live_server, session))
+
+    page.context.set_offline(False)
+    expect(page.locator(".msg.mine.pending")).to_have_count(0, timeout=BOT_WAIT)
+    sent_image = page.locator(".msg.mine[data-id] img.image")
+    expect(sent_image).to_have_count(1)
+    page.wait_for_timeout(1000)  # any duplicate send would have landed by now
+    with_files = [m for m in server_messages(live_server, session) if m["attachment_ids"]]
+    assert len(with_files) == 1 and len(with_files[0]["attachment_ids"]) == 1
+    assert with_files[0]["client_msg_id"]
+
+    page.reload()
+    expect(page.locator(".msg.mine[data-id] img.image")).to_have_count(1)
+    page.wait_for_function(
+        "() => document.querySelector('#yiwen-widget').shadowRoot"
+        ".querySelector('.msg.mine img.image').naturalWidth === 64"
+    )

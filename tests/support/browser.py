@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
 
 from tests.factories import STAFF_PASSWORD, StaffTeam, make_team
@@ -173,7 +172,6 @@ def start_live_server(
         patch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=64))
         team = make_team(database, clock)
     app = create_app(settings, clock=clock, database=database, store=demo)
-    _serve_front_end_until_static_lands(app)
     try:
         with serve(app) as base_url:
             yield LiveServer(base_url, database, settings, clock, team, demo)
@@ -288,14 +286,3 @@ def ensure_web_build() -> None:
             f"need (exit {result.returncode}; it needs nodejs and npm):\n{tail}",
             pytrace=False,
         )
-
-
-def _serve_front_end_until_static_lands(app: FastAPI) -> None:
-    """TEMPORARY (issue 5): until yiwen.web.static serves /widget-demo, serve it here."""
-    if any(getattr(r, "path", "") == "/widget-demo" for r in app.routes):
-        return
-    from fastapi.responses import FileResponse
-
-    @app.get("/widget-demo", include_in_schema=False)
-    def widget_demo() -> FileResponse:
-        return FileResponse(DIST_DIR / "widget-demo.html", media_type="text/html")

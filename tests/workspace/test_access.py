@@ -34,7 +34,12 @@ except ImportError:  # pragma: no cover - older FastAPI lists the routes flat
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 # Public (customer) routes and the login itself are meant to be reachable without a staff session.
-PUBLIC_PREFIXES = ("/api/v1/customer/", "/api/v1/auth/login", "/api/v1/help/")
+PUBLIC_PREFIXES = (
+    "/api/v1/customer/",
+    "/api/v1/auth/login",
+    "/api/v1/help/",
+    "/api/v1/public/",
+)
 # Routes for one's own session: any logged-in staff member may use them, whatever the role.
 OWN_SESSION_PREFIX = "/api/v1/auth/"
 
@@ -122,10 +127,73 @@ def ids(
             "policy_id": "slapol0000000000000000000default",  # seeded by migration 0004
             "calendar_id": "slacal0000000000000000000000247",
             "article_id": "refund-policy",  # a packaged help-center article
+            "shift_id": _shift_id(database, clock, team),
+            "announcement_id": _announcement_id(database, clock, team),
+            "incident_id": _incident_id(database, clock),
+            "fmt": "csv",
+            "subscription_id": _subscription_id(client, seat),
             **_notify_ids(database, clock),
             **_channel_ids(client, seat, database, reported.customer_id),
         }
     )
+
+
+def _announcement_id(database: Database, clock: FixedClock, team: StaffTeam) -> str:
+    from yiwen.auth.audit import Actor
+    from yiwen.proactive.announcements.service import NewAnnouncement, publish_announcement
+
+    new = NewAnnouncement(title="速充科技充值延迟", body="预计30分钟内恢复", order_nos=["X"])
+    with database.transaction() as db:
+        return publish_announcement(db, clock, new, actor=Actor.staff(team.supervisor)).id
+
+
+def _subscription_id(client: TestClient, seat: Seats) -> str:
+    created = client.post(
+        "/api/v1/reports/subscriptions",
+        json={"name": "日报", "recipients": ["boss@example.com"], "frequency": "daily"},
+        headers=seat("supervisor"),
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def _incident_id(database: Database, clock: FixedClock) -> str:
+    from yiwen.proactive.anomaly.detector import DetectorConfig, Verdict
+    from yiwen.proactive.anomaly.models import AnomalySeries
+    from yiwen.proactive.anomaly.series import minute_of
+    from yiwen.proactive.incidents.service import open_incident
+
+    now = clock.now()
+    with database.transaction() as db:
+        series = AnomalySeries(
+            measure="push_failed",
+            dimension="supplier",
+            value="fengniao",
+            label="蜂鸟卡业",
+            first_minute=minute_of(now) - 10_000,
+            params={},
+            alarm_active=True,
+            anomalous_run=2,
+            normal_run=0,
+            run_started_minute=minute_of(now) - 6,
+            created_at=now,
+        )
+        db.add(series)
+        db.flush()
+        verdict = Verdict(observed=9, expected=0.4, z=9.5, anomalous=True)
+        return open_incident(db, clock, series, verdict, DetectorConfig(), []).id
+
+
+def _shift_id(database: Database, clock: FixedClock, team: StaffTeam) -> str:
+    from datetime import timedelta
+
+    from yiwen.auth.audit import Actor
+    from yiwen.workforce.shifts import ShiftFields, create_shift
+
+    start = clock.now() + timedelta(days=1)
+    fields = ShiftFields(team.l1.id, start, start + timedelta(hours=8))
+    with database.transaction() as db:
+        return create_shift(db, clock, fields, actor=Actor.staff(team.supervisor)).id
 
 
 def _channel_ids(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from yiwen.auth import service
 from yiwen.auth.audit import Actor, list_audit
 from yiwen.auth.models import StaffSession, StaffUser
+from yiwen.auth.permissions import ROLES, permissions_for
 from yiwen.auth.schemas import (
     AuditEntryOut,
     AuditPage,
@@ -19,6 +20,7 @@ from yiwen.auth.schemas import (
     MoneyLimits,
     PasswordChange,
     Role,
+    RoleOut,
     StaffCreate,
     StaffOut,
     StaffPage,
@@ -145,6 +147,24 @@ def list_staff(
 ) -> StaffPage:
     users, next_cursor = service.list_staff(db, role=role, active=active, after=cursor, limit=limit)
     return StaffPage(items=[StaffOut.of(u) for u in users], next_cursor=next_cursor)
+
+
+@router.get("/staff/roles")
+def list_roles(db: DbSession, settings: AppSettings, manager: StaffManager) -> list[RoleOut]:
+    """Every role with its permissions and refund/coupon caps (read-only: roles live in code)."""
+    counts = service.count_staff_by_role(db)
+    return [
+        RoleOut(
+            role=role,
+            permissions=sorted(permissions_for(role)),
+            may_refund=role in settings.refund_limits,
+            refund_limit=settings.refund_limits.get(role),
+            may_issue_coupon=role in settings.coupon_limits,
+            coupon_limit=settings.coupon_limits.get(role),
+            staff_count=counts.get(role, 0),
+        )
+        for role in ROLES
+    ]
 
 
 @router.post("/staff", status_code=status.HTTP_201_CREATED)

@@ -52,6 +52,10 @@ SLA_MANAGE = "sla.manage"  # SLA policies and business calendars (admin, supervi
 CHANNEL_MANAGE = "channel.manage"  # channel accounts and their secrets (admin, supervisor)
 IDENTITY_MANAGE = "identity.manage"  # unlink a customer's identity, undoing a merge
 COMPLAINT_MANAGE = "complaint.manage"  # register external complaints (12315, 黑猫投诉)
+INCIDENT_MANAGE = "incident.manage"  # anomaly incidents: read, acknowledge, resolve
+ANNOUNCEMENT_MANAGE = "announcement.manage"  # announcements and notices (admin, supervisor)
+WORKFORCE_MANAGE = "workforce.manage"  # agents' shifts (admin, supervisor)
+CONNECTOR_MANAGE = "connector.manage"  # the store connector's settings view and health check
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(
     {
@@ -82,6 +86,10 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(
         CHANNEL_MANAGE,
         IDENTITY_MANAGE,
         COMPLAINT_MANAGE,
+        INCIDENT_MANAGE,
+        ANNOUNCEMENT_MANAGE,
+        WORKFORCE_MANAGE,
+        CONNECTOR_MANAGE,
     }
 )
 

@@ -114,6 +114,22 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
+class RoleOut(BaseModel):
+    """A role as the code defines it, with the money it may move (``None`` = no cap).
+
+    ``may_refund`` / ``may_issue_coupon`` are false for a role the limits leave out:
+    such a role has no money authority whatever its permissions say.
+    """
+
+    role: str
+    permissions: list[str]
+    may_refund: bool
+    refund_limit: Decimal | None
+    may_issue_coupon: bool
+    coupon_limit: Decimal | None
+    staff_count: int
+
+
 class MoneyLimits(BaseModel):
     """How much money the caller's role may move per action; ``None`` means no cap.
 

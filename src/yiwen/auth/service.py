@@ -112,6 +112,16 @@ def list_staff(
     return rows[:limit], rows[limit - 1].username
 
 
+def count_staff_by_role(db: Session) -> dict[str, int]:
+    """Active accounts per role."""
+    rows = db.execute(
+        select(StaffUser.role, func.count())
+        .where(StaffUser.is_active.is_(True))
+        .group_by(StaffUser.role)
+    )
+    return {role: int(count) for role, count in rows}
+
+
 def update_staff(
     db: Session,
     clock: Clock,

@@ -49,6 +49,8 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
 }
 CUSTOMER_API_PREFIX = "/api/v1/customer/"
+# What the widget calls from a shop's own pages: the customer API and the announcement banner.
+CORS_PREFIXES = (CUSTOMER_API_PREFIX, "/api/v1/public/announcements")
 CORS_METHODS = "GET, POST, OPTIONS"
 CORS_HEADERS = "Content-Type, X-Conversation-Token, X-Shop-Token, Accept-Language"
 CORS_MAX_AGE = "600"
@@ -76,7 +78,7 @@ class SecurityHeadersMiddleware:
             return
         request_headers = Headers(scope=scope)
         origin = request_headers.get("origin")
-        cors_path = scope["path"].startswith(CUSTOMER_API_PREFIX)
+        cors_path = scope["path"].startswith(CORS_PREFIXES)
         cors_origin = origin if origin and cors_path and self.origin_allowed(origin) else None
         preflight = (
             cors_path

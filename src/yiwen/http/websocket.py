@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
@@ -11,10 +12,16 @@ from starlette.websockets import WebSocketDisconnect
 from yiwen.conversations.realtime import RealtimeHub
 
 
-async def stream_topic(websocket: WebSocket, hub: RealtimeHub, topic: str) -> None:
+async def stream_topic(
+    websocket: WebSocket,
+    hub: RealtimeHub,
+    topic: str,
+    on_text: Callable[[str], None] | None = None,
+) -> None:
     """Accept the socket and forward the topic's events until the client goes away.
 
-    Frames from the client are read only to notice a disconnect (and as pings).
+    Frames from the client are handed to ``on_text`` when given (it must not block:
+    it runs on the event loop); otherwise they only show the client is alive.
     """
     queue = hub.subscribe(topic)
     await websocket.accept()
@@ -23,7 +30,9 @@ async def stream_topic(websocket: WebSocket, hub: RealtimeHub, topic: str) -> No
     async def receive() -> None:
         with contextlib.suppress(WebSocketDisconnect):
             while True:
-                await websocket.receive_text()
+                text = await websocket.receive_text()
+                if on_text is not None:
+                    on_text(text)
 
     receiver = asyncio.create_task(receive())
     try:

@@ -7,10 +7,11 @@ clock keeps the promise already made to its customer.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import chinese_calendar  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,9 +20,20 @@ from yiwen.auth.audit import Actor, record_audit
 from yiwen.core.clock import Clock
 from yiwen.core.errors import Conflict, InvalidInput, NotFound
 from yiwen.sla import messages as _messages  # noqa: F401  (registers the texts)
+from yiwen.sla.calendar import is_cn_workday
 from yiwen.sla.models import ANY, SlaCalendar, SlaPolicy
-from yiwen.sla.policies import CUSTOMER_TIERS
-from yiwen.tickets.taxonomy import CATEGORIES, PRIORITIES
+from yiwen.sla.policies import (
+    CUSTOMER_TIERS,
+    FALLBACK_FIRST_RESPONSE,
+    FALLBACK_NEXT_RESPONSE,
+    FALLBACK_RESOLUTION,
+    calendar_from_row,
+    matching_policies,
+)
+from yiwen.tickets.taxonomy import CATEGORIES, PRIORITIES, initial_priority
+
+# A calendar preview covers two months at most: enough to see the next holiday.
+MAX_PREVIEW_DAYS = 62
 
 
 @dataclass
@@ -214,3 +226,107 @@ def save_calendar(
         after=_snapshot(calendar, names),
     )
     return calendar
+
+
+@dataclass(frozen=True)
+class CategoryPromise:
+    """What a new, non-urgent ticket of a category from a standard customer is promised."""
+
+    category: str
+    priority: str
+    policy_id: str | None
+    policy_name: str | None
+    calendar_id: str | None
+    first_response_minutes: int
+    next_response_minutes: int
+    resolution_minutes: int
+
+
+def _target(policies: list[SlaPolicy], field: str, fallback: timedelta) -> int:
+    for policy in policies:
+        value = getattr(policy, field)
+        if value is not None:
+            return int(value)
+    return int(fallback.total_seconds() // 60)
+
+
+def category_promises(db: Session) -> list[CategoryPromise]:
+    """Each category at the priority it opens with, resolved as ``policies.targets_for`` does."""
+    promises = []
+    for category in CATEGORIES:
+        priority = initial_priority(category, urgent=False)
+        policies = matching_policies(db, category, priority, "standard")
+        winner = policies[0] if policies else None
+        promises.append(
+            CategoryPromise(
+                category=category,
+                priority=priority,
+                policy_id=winner.id if winner else None,
+                policy_name=winner.name if winner else None,
+                calendar_id=winner.calendar_id if winner else None,
+                first_response_minutes=_target(
+                    policies, "first_response_minutes", FALLBACK_FIRST_RESPONSE
+                ),
+                next_response_minutes=_target(
+                    policies, "next_response_minutes", FALLBACK_NEXT_RESPONSE
+                ),
+                resolution_minutes=_target(policies, "resolution_minutes", FALLBACK_RESOLUTION),
+            )
+        )
+    return promises
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One local day of a calendar: open or not, and why (statutory holiday, 调休, weekend)."""
+
+    day: date
+    open: bool
+    opens_at: str | None
+    closes_at: str | None
+    reason: str
+    holiday: str | None
+
+
+def calendar_days(db: Session, calendar_id: str, start: date, days: int) -> list[CalendarDay]:
+    """The open hours of each day from ``start``, so an admin sees holidays before they bite."""
+    if not 1 <= days <= MAX_PREVIEW_DAYS:
+        raise InvalidInput("sla_calendar_preview_range", max_days=MAX_PREVIEW_DAYS)
+    row = get_calendar(db, calendar_id)
+    calendar = calendar_from_row(row)
+    result = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        if calendar.kind == "24x7":
+            result.append(CalendarDay(day, True, "00:00", "24:00", "always_open", None))
+            continue
+        period = calendar.open_period(day)
+        result.append(
+            CalendarDay(
+                day,
+                period is not None,
+                row.opens_at if period else None,
+                row.closes_at if period else None,
+                _day_reason(day, calendar.workdays),
+                _holiday_name(day) if calendar.workdays == "cn_statutory" else None,
+            )
+        )
+    return result
+
+
+def _day_reason(day: date, workdays: str) -> str:
+    weekend = day.weekday() >= 5
+    if workdays == "every_day":
+        return "every_day"
+    if is_cn_workday(day):
+        return "makeup_workday" if weekend else "workday"
+    return "weekend" if weekend else "holiday"
+
+
+def _holiday_name(day: date) -> str | None:
+    """The festival a day off or a make-up workday belongs to (English name, as published)."""
+    try:
+        name = chinese_calendar.get_holiday_detail(day)[1]
+    except NotImplementedError:
+        return None
+    return str(name) if name else None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from yiwen.auth.audit import Actor
 from yiwen.auth.models import StaffUser
+from yiwen.core.clock import SHANGHAI
 from yiwen.core.i18n import pick_language
 from yiwen.http.deps import (
     AppClock,
@@ -20,9 +22,11 @@ from yiwen.http.deps import (
 )
 from yiwen.sla import admin, closing
 from yiwen.sla.schemas import (
+    CalendarDayOut,
     CalendarIn,
     CalendarList,
     CalendarOut,
+    CategoryPromiseOut,
     PolicyIn,
     PolicyList,
     PolicyOut,
@@ -74,6 +78,28 @@ def replace_policy(
 @router.delete("/policies/{policy_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_policy(policy_id: ItemId, db: DbSession, clock: AppClock, manager: SlaManager) -> None:
     admin.delete_policy(db, clock, policy_id, actor=Actor.staff(manager))
+
+
+@router.get("/categories")
+def list_category_promises(db: DbSession, manager: SlaManager) -> list[CategoryPromiseOut]:
+    """Per category, the policy and targets a new ticket gets (what the admin screens show)."""
+    return [CategoryPromiseOut.model_validate(p) for p in admin.category_promises(db)]
+
+
+@router.get("/calendars/{calendar_id}/days")
+def preview_calendar(
+    calendar_id: ItemId,
+    db: DbSession,
+    clock: AppClock,
+    manager: SlaManager,
+    start: date | None = None,
+    days: Annotated[int, Query(ge=1, le=admin.MAX_PREVIEW_DAYS)] = 31,
+) -> list[CalendarDayOut]:
+    """Which days the calendar opens, from ``start`` (default: today in Beijing)."""
+    first = start or clock.now().astimezone(SHANGHAI).date()
+    return [
+        CalendarDayOut.model_validate(d) for d in admin.calendar_days(db, calendar_id, first, days)
+    ]
 
 
 @router.get("/calendars")

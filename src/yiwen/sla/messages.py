@@ -27,6 +27,10 @@ register_messages(
             "未知的时区：{timezone}",
             "Unknown time zone: {timezone}",
         ),
+        "sla_calendar_preview_range": (
+            "日历预览的天数须在 1 到 {max_days} 之间",
+            "A calendar preview covers 1 to {max_days} days",
+        ),
         "confirm_not_resolved": (
             "工单尚未处理完成，暂不能确认关闭",
             "The ticket is not resolved, so it cannot be confirmed",

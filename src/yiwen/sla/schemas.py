@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -75,3 +75,31 @@ class PolicyList(BaseModel):
 
 class CalendarList(BaseModel):
     items: list[CalendarOut]
+
+
+class CategoryPromiseOut(BaseModel):
+    """The promise a category's new tickets get (opening priority, standard customer)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    category: str
+    priority: str
+    policy_id: str | None
+    policy_name: str | None
+    calendar_id: str | None
+    first_response_minutes: int
+    next_response_minutes: int
+    resolution_minutes: int
+
+
+class CalendarDayOut(BaseModel):
+    """``reason``: workday, makeup_workday (调休), weekend, holiday, every_day or always_open."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    day: date
+    open: bool
+    opens_at: str | None
+    closes_at: str | None
+    reason: str
+    holiday: str | None

@@ -1,4 +1,5 @@
-"""Serving the built front end (web/dist): the console and portal SPAs, their assets, the widget.
+"""Serving the built front end (web/dist): the console and portal SPAs, their assets, the widget
+and its demo page.
 
 The pages are plain files built by `make web`; the Python app only hands them out.
 Hashed assets are cached for a year; the HTML shells and the widget's stable URL are
@@ -9,6 +10,7 @@ pages answer 503 with a hint instead of failing.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -50,6 +52,16 @@ def static_router(dist: Path = DIST_DIR) -> APIRouter:
     @router.get("/portal/{rest:path}")
     def portal(rest: str = "") -> Response:
         return page("portal.html")
+
+    @router.get("/help/articles/{article_id}")
+    def help_article(article_id: str) -> RedirectResponse:
+        """The address the bot and the help-center API give for an article (ARTICLE_URL)."""
+        return RedirectResponse(f"/portal/articles/{quote(article_id, safe='')}", status_code=302)
+
+    @router.get("/widget-demo")
+    def widget_demo() -> Response:
+        """A sample shop page carrying the widget's one script tag, as a shop would paste it."""
+        return page("widget-demo.html")
 
     @router.get("/widget.js")
     def widget() -> Response:

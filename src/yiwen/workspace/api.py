@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, WebSocket, status
 from fastapi.responses import FileResponse
@@ -17,13 +18,15 @@ from yiwen.auth.audit import Actor
 from yiwen.auth.models import StaffUser
 from yiwen.auth.permissions import check_permission, has_permission
 from yiwen.auth.service import resolve_session
+from yiwen.channels.windows import reply_window
 from yiwen.conversations import service as conversations
 from yiwen.conversations.models import Conversation
-from yiwen.conversations.realtime import STAFF_TOPIC
+from yiwen.conversations.realtime import STAFF_TOPIC, RealtimeHub
 from yiwen.conversations.schemas import AttachmentOut, ConversationOut, MessageOut
 from yiwen.core.cursor import decode_cursor, encode_cursor
 from yiwen.core.db import Database
 from yiwen.core.errors import DomainError, InvalidInput, NotFound
+from yiwen.customers.models import Customer
 from yiwen.http.deps import AppClock, AppSettings, DbSession, Store, require_permission
 from yiwen.http.files import attachment_response
 from yiwen.http.websocket import stream_topic
@@ -32,6 +35,7 @@ from yiwen.tickets.models import Ticket
 from yiwen.tickets.status import OPEN_STATUSES, STATUSES
 from yiwen.tickets.views import handler_name
 from yiwen.workspace import service
+from yiwen.workspace.collision import PresenceRelay
 from yiwen.workspace.schemas import (
     AssignRequest,
     ConversationDetail,
@@ -63,6 +67,7 @@ View = Literal["all", "mine", "unassigned"]
 # A promise due within this window (or already missed) puts a conversation "at risk".
 AT_RISK_WINDOW = timedelta(minutes=30)
 Limit = Annotated[int, Query(ge=1, le=100)]
+EVIDENCE_LIMIT = 100
 
 
 @router.get("/tickets")
@@ -307,13 +312,25 @@ def inbox_conversations(
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].last_message_at, rows[-1].id)
     open_tickets = _open_tickets_of(db, [c.id for c in rows])
+    names = _customer_names(db, {c.customer_id for c in rows})
     items = []
     for row in rows:
         item = InboxConversationOut.model_validate(row)
         ticket = open_tickets.get(row.id)
         item.ticket = InboxTicket.model_validate(ticket) if ticket else None
+        item.customer_name = names.get(row.customer_id)
         items.append(item)
     return ConversationPage(items=items, next_cursor=next_cursor)
+
+
+def _customer_names(db: Session, customer_ids: set[str]) -> dict[str, str | None]:
+    """Display names of the page's customers (one query for the whole page)."""
+    if not customer_ids:
+        return {}
+    rows = db.execute(
+        select(Customer.id, Customer.display_name).where(Customer.id.in_(customer_ids))
+    )
+    return {customer_id: name for customer_id, name in rows}
 
 
 def _open_tickets_of(db: Session, conversation_ids: list[str]) -> dict[str, Ticket]:
@@ -339,8 +356,11 @@ def read_conversation(
     agent: InboxReader,
     after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    *,
+    clock: AppClock,
 ) -> ConversationDetail:
-    """The thread with internal notes, and the tickets opened from it."""
+    """The thread with internal notes, the tickets opened from it, and the channel's reply
+    window (WeChat/WeCom: open or closed, and when it closes)."""
     conversation = conversations.get_conversation(db, conversation_id)
     messages, next_cursor = conversations.list_messages(
         db, conversation.id, after=after, limit=limit, include_internal=True
@@ -355,6 +375,28 @@ def read_conversation(
         messages=[MessageOut.model_validate(m) for m in messages],
         next_cursor=next_cursor,
         tickets=[TicketOut.model_validate(t) for t in linked],
+        channel_window=reply_window(db, clock, conversation),
+        evidence=[AttachmentOut.model_validate(a) for a in _customer_uploads(db, conversation.id)],
+    )
+
+
+def _customer_uploads(db: Session, conversation_id: str) -> list[Attachment]:
+    """What the customer uploaded in the conversation or as evidence on one of its tickets
+    (the portal form's files), oldest first, capped like a page."""
+    tickets_here = select(Ticket.id).where(Ticket.conversation_id == conversation_id)
+    return list(
+        db.scalars(
+            select(Attachment)
+            .where(
+                Attachment.uploaded_by_type == "customer",
+                or_(
+                    Attachment.conversation_id == conversation_id,
+                    Attachment.ticket_id.in_(tickets_here),
+                ),
+            )
+            .order_by(Attachment.created_at, Attachment.id)
+            .limit(EVIDENCE_LIMIT)
+        )
     )
 
 
@@ -427,25 +469,51 @@ def download(
 
 @router.websocket("/staff/ws")
 async def staff_stream(websocket: WebSocket) -> None:
-    """Live events for the console. Authenticate with ``?token=`` or the session cookie."""
+    """Live events for the console. Authenticate with ``?token=`` or the session cookie.
+
+    The console also announces here which conversation its agent is viewing or typing
+    in (see :mod:`yiwen.workspace.collision`); those frames are relayed to the other
+    agents, never answered.
+    """
     state = websocket.app.state
     database: Database = state.database
+    hub: RealtimeHub = state.hub
     token = websocket.query_params.get("token") or websocket.cookies.get("yiwen_session")
 
-    def authorise(token: str) -> None:
+    def authorise(token: str) -> tuple[str, str]:
+        """The agent's id and name (read inside the session: the row is gone after it)."""
         with database.reading() as db:
             user, _ = resolve_session(db, state.clock, token)
             check_permission(user.role, "inbox.read")
+            return user.id, user.display_name
 
     try:
         if not token:
             raise NotFound("not_found")
         # Database work stays off the event loop (see conversations.api.conversation_stream).
-        await run_in_threadpool(authorise, token)
+        agent_id, agent_name = await run_in_threadpool(authorise, token)
     except DomainError:
         await websocket.close(code=4401)
         return
-    await stream_topic(websocket, state.hub, STAFF_TOPIC)
+    on_text = None
+    if _same_origin(websocket):
+        relay = PresenceRelay(agent_id, agent_name, state.clock)
+
+        def on_text(text: str) -> None:
+            event = relay.event_for(text)
+            if event is not None:
+                hub.publish(STAFF_TOPIC, event)
+
+    await stream_topic(websocket, hub, STAFF_TOPIC, on_text)
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """A browser names the page's origin; only the console's own pages may speak for an agent
+    (a cookie rides along on another site's socket too)."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host", "")
 
 
 def _active_agent(db: Session, agent_id: str) -> StaffUser:

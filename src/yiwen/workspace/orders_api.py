@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from yiwen.auth.audit import Actor, record_audit
 from yiwen.auth.models import StaffUser
-from yiwen.auth.permissions import has_permission
+from yiwen.auth.permissions import check_permission, has_permission
 from yiwen.core.errors import InvalidInput
 from yiwen.customers.service import get_customer
 from yiwen.http.deps import (
@@ -212,8 +212,13 @@ def list_macros(
     db: DbSession,
     agent: Annotated[StaffUser, Depends(require_permission("ticket.reply"))],
     category: str | None = None,
+    include_inactive: bool = False,
 ) -> list[MacroOut]:
-    return [MacroOut.model_validate(m) for m in service.list_macros(db, category)]
+    """Active macros for the reply box; ``include_inactive`` (macro.manage) for the admin list."""
+    if include_inactive:
+        check_permission(agent.role, "macro.manage")
+    found = service.list_macros(db, category, include_inactive=include_inactive)
+    return [MacroOut.model_validate(m) for m in found]
 
 
 @router.post("/macros", status_code=status.HTTP_201_CREATED)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from yiwen.channels.windows import ReplyWindowOut
 from yiwen.conversations.schemas import AttachmentOut, ConversationOut, MessageOut
 
 OrderNoField = Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
@@ -51,6 +52,7 @@ class InboxTicket(BaseModel):
 
     id: str
     number: str
+    subject: str
     category: str
     priority: str
     urgent: bool
@@ -64,6 +66,7 @@ class InboxTicket(BaseModel):
 
 class InboxConversationOut(ConversationOut):
     ticket: InboxTicket | None = None
+    customer_name: str | None = None  # the row's title; long names are cut by the console
 
 
 class ConversationPage(BaseModel):
@@ -98,6 +101,10 @@ class ConversationDetail(BaseModel):
     messages: list[MessageOut]
     next_cursor: int | None
     tickets: list[TicketOut]
+    # WeChat / WeCom: whether the platform still takes replies, and until when.
+    channel_window: ReplyWindowOut | None = None
+    # Files the customer uploaded here or as evidence on its tickets (the portal form).
+    evidence: list[AttachmentOut] = []
 
 
 class StaffReply(BaseModel):

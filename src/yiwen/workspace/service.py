@@ -244,8 +244,12 @@ def get_macro(db: Session, macro_id: str) -> Macro:
     return macro
 
 
-def list_macros(db: Session, category: str | None = None) -> list[Macro]:
-    query = select(Macro).where(Macro.is_active.is_(True))
+def list_macros(
+    db: Session, category: str | None = None, *, include_inactive: bool = False
+) -> list[Macro]:
+    query = select(Macro)
+    if not include_inactive:
+        query = query.where(Macro.is_active.is_(True))
     if category:
         query = query.where((Macro.category == category) | Macro.category.is_(None))
     return list(db.scalars(query.order_by(Macro.title)))

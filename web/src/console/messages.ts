@@ -1,12 +1,14 @@
 // The console's texts: zh-CN first, English alongside.
 import { messagesA } from './admin/messagesA'
 import { messagesB } from './admin/messagesB'
+import { messagesW } from './components/messagesW'
 
 export const messages = {
   'zh-CN': {
-    app: { name: '一问 客服工作台', inbox: '工作台', dashboard: '数据看板', board: '队列看板', admin: '管理', logout: '退出登录' },
+    app: { name: '一问 客服工作台', announcements: '公告', inbox: '工作台', dashboard: '数据看板', board: '队列看板', staffing: '排班', admin: '管理', logout: '退出登录' },
     admin: { nothing: '没有可管理的项目', ...messagesA['zh-CN'], ...messagesB['zh-CN'] },
     presence: { online: '在线', away: '离开', offline: '离线' },
+    ws: messagesW['zh-CN'],
     login: { title: '客服登录', username: '用户名', password: '密码', submit: '登录', failed: '登录失败' },
     inbox: {
       all: '全部', mine: '我的', unassigned: '未分配', queue: '排队中', urgent: '紧急', at_risk: 'SLA 风险',
@@ -43,17 +45,41 @@ export const messages = {
       need_ticket: '先建工单再执行操作', shop_user: '店铺账号',
     },
     summary: { intent: '意图', order: '订单', status: '订单状态', amount: '金额', paid: '付款', method: '支付方式', wants: '诉求' },
+    reports: {
+      title: '报表与导出', export: '导出', dataset: '数据', tickets: '工单', conversations: '会话', kpis: '指标', range: '日期', status: '状态',
+      channel: '渠道', category: '问题类型', queue: '队列', group_by: '分组', group_day: '按天', group_agent: '按客服', group_category: '按问题类型',
+      group_channel: '按渠道', group_queue: '按队列', csv: '导出 CSV', xlsx: '导出 Excel', own_only: '仅导出分配给你的数据',
+      subscriptions: '定时报表', new: '新建订阅', hint: '日报在每天所设整点发送前一天的数据，周报在周一发送上周一至周日的数据；每个周期每个订阅只发一次，邮件含指标表、图表和 Excel 附件。',
+      empty: '暂无订阅', name: '名称', recipients: '收件人', recipients_hint: '多个邮箱用逗号或换行分隔', schedule: '发送时间', last: '最近发送周期',
+      actions: '操作', send_now: '立即发送预览', delete: '删除', frequency: '频率', daily: '每日', weekly: '每周', hour: '发送整点', timezone: '时区',
+      save: '保存', cancel: '取消', saved: '已保存', confirm_delete: '删除订阅“{name}”？', sent: '已排队发送 {from} 至 {to} 的预览给 {n} 位收件人',
+    },
     kpi: {
       title: '数据看板', from: '开始', to: '结束', tickets: '新建工单', frt: '首次响应中位数', rt: '解决时长中位数', fcr: '首次解决率',
       csat: '满意度', sla: 'SLA 达成率', containment: '机器人独立解决率', backlog: '积压', by_day: '按天', by_category: '按问题类型', by_agent: '按客服', by_channel: '按渠道',
+    },
+    ann: {
+      title: '公告与主动通知', new: '发布公告', hint: '公告显示在挂件和帮助中心顶部，机器人遇到相关问题时会先说明；“通知受影响顾客”对每位顾客只发一次，已退订的顾客不发。结束公告会自动重推受影响订单并告知顾客已恢复。',
+      empty: '暂无公告', col_title: '标题', body: '内容', scope: '范围', state: '状态', counts: '通知情况', time: '开始时间', actions: '操作',
+      scope_all: '全部顾客', scope_supplier: '供应商', scope_product: '商品', scope_category: '商品类型',
+      state_shown: '展示中', state_scheduled: '未开始', state_closed: '已结束',
+      count_line: '已发 {sent} · 已退订跳过 {skipped} · 无法触达 {unreachable} · 失败 {failed}',
+      close_line: '已重推 {repushed} · 待复核 {review} · 已告知恢复 {fixed}',
+      send: '通知受影响顾客', close: '结束公告', close_prompt: '结束后将重推受影响订单并通知顾客已恢复。可填写恢复说明（可选）：', resolution: '如：上游通道已恢复',
+      published: '公告已发布', closed: '公告已结束，受影响订单已处理', sent_result: '已通知 {sent} 位顾客，{skipped} 位已退订',
+      title_ph: '如：速充科技充值延迟', body_ph: '如：某供应商充值延迟，预计30分钟内恢复', scope_value_ph: '供应商名称 / 商品编号 / card_key 或 direct_topup',
+      keywords: '关键词（顾客消息含这些词时机器人会提到此公告）', keywords_ph: '用空格或逗号分隔，如：王者 点券',
+      orders: '受影响订单号（可选，补充范围之外的订单）', orders_ph: '每行一个或用逗号分隔', incident: '关联事件编号（可选）', ends_at: '预计结束时间（可选）',
+      cancel: '取消', publish: '发布',
     },
     board: { title: '队列看板', waiting: '等待', online: '在线客服', load: '负载', wait: '预计等待', oldest: '最早等待', at_risk: 'SLA 风险' },
     common: { cancel: '取消', ok: '确定', refresh: '刷新', loading: '加载中…', failed: '操作失败', none: '无', keys: '快捷键：j/k 上下切换 · r 回复 · n 备注 · Ctrl+Enter 发送' },
   },
   en: {
-    app: { name: 'Yiwen agent console', inbox: 'Workspace', dashboard: 'Dashboard', board: 'Queue board', admin: 'Admin', logout: 'Log out' },
+    app: { name: 'Yiwen agent console', announcements: 'Announcements', inbox: 'Workspace', dashboard: 'Dashboard', board: 'Queue board', staffing: 'Staffing', admin: 'Admin', logout: 'Log out' },
     admin: { nothing: 'Nothing to manage', ...messagesA.en, ...messagesB.en },
     presence: { online: 'Online', away: 'Away', offline: 'Offline' },
+    ws: messagesW.en,
     login: { title: 'Staff login', username: 'Username', password: 'Password', submit: 'Log in', failed: 'Login failed' },
     inbox: {
       all: 'All', mine: 'Mine', unassigned: 'Unassigned', queue: 'Queue', urgent: 'Urgent', at_risk: 'SLA at risk',
@@ -90,9 +116,32 @@ export const messages = {
       need_ticket: 'Open a ticket first', shop_user: 'Shop account',
     },
     summary: { intent: 'Intent', order: 'Order', status: 'Order status', amount: 'Amount', paid: 'Paid', method: 'Payment', wants: 'Wants' },
+    reports: {
+      title: 'Reports and exports', export: 'Export', dataset: 'Data', tickets: 'Tickets', conversations: 'Conversations', kpis: 'KPIs', range: 'Dates', status: 'Status',
+      channel: 'Channel', category: 'Category', queue: 'Queue', group_by: 'Group by', group_day: 'Day', group_agent: 'Agent', group_category: 'Category',
+      group_channel: 'Channel', group_queue: 'Queue', csv: 'Export CSV', xlsx: 'Export Excel', own_only: 'Only your own assigned rows are exported',
+      subscriptions: 'Scheduled reports', new: 'New subscription', hint: 'Daily reports go out at the chosen hour with the day before; weekly ones on Monday with last Monday to Sunday. Each period is sent once per subscription, with the KPI table, charts and an Excel attachment.',
+      empty: 'No subscriptions', name: 'Name', recipients: 'Recipients', recipients_hint: 'Separate addresses with commas or new lines', schedule: 'Sends at', last: 'Last period sent',
+      actions: 'Actions', send_now: 'Send preview now', delete: 'Delete', frequency: 'Frequency', daily: 'Daily', weekly: 'Weekly', hour: 'Hour', timezone: 'Time zone',
+      save: 'Save', cancel: 'Cancel', saved: 'Saved', confirm_delete: 'Delete the subscription "{name}"?', sent: 'Preview of {from} to {to} queued for {n} recipients',
+    },
     kpi: {
       title: 'Dashboard', from: 'From', to: 'To', tickets: 'Tickets created', frt: 'Median first response', rt: 'Median resolution', fcr: 'First-contact resolution',
       csat: 'CSAT', sla: 'SLA met', containment: 'Bot containment', backlog: 'Backlog', by_day: 'By day', by_category: 'By category', by_agent: 'By agent', by_channel: 'By channel',
+    },
+    ann: {
+      title: 'Announcements and notices', new: 'Publish', hint: 'Shown at the top of the widget and the help center; the bot mentions it on related questions. "Notify affected customers" tells each customer once and skips those who opted out. Closing re-pushes the affected orders and tells the customers it is fixed.',
+      empty: 'No announcements', col_title: 'Title', body: 'Text', scope: 'Scope', state: 'State', counts: 'Notices', time: 'Starts', actions: 'Actions',
+      scope_all: 'Everyone', scope_supplier: 'Supplier', scope_product: 'Product', scope_category: 'Kind of goods',
+      state_shown: 'Shown', state_scheduled: 'Scheduled', state_closed: 'Closed',
+      count_line: 'Sent {sent} · opted out {skipped} · unreachable {unreachable} · failed {failed}',
+      close_line: 'Re-pushed {repushed} · for review {review} · told fixed {fixed}',
+      send: 'Notify affected customers', close: 'Close', close_prompt: 'Closing re-pushes the affected orders and tells the customers. Optional note:', resolution: 'e.g. the supplier is back',
+      published: 'Published', closed: 'Closed; affected orders handled', sent_result: '{sent} customers told, {skipped} opted out',
+      title_ph: 'e.g. Top-ups delayed', body_ph: 'e.g. back within 30 minutes', scope_value_ph: 'supplier name / product id / card_key or direct_topup',
+      keywords: 'Keywords (the bot mentions it when a message contains one)', keywords_ph: 'separated by spaces or commas',
+      orders: 'Affected order numbers (optional)', orders_ph: 'one per line or comma-separated', incident: 'Incident id (optional)', ends_at: 'Expected end (optional)',
+      cancel: 'Cancel', publish: 'Publish',
     },
     board: { title: 'Queue board', waiting: 'Waiting', online: 'Agents online', load: 'Load', wait: 'Est. wait', oldest: 'Oldest waiting', at_risk: 'SLA at risk' },
     common: { cancel: 'Cancel', ok: 'OK', refresh: 'Refresh', loading: 'Loading…', failed: 'Failed', none: 'None', keys: 'Keys: j/k next/previous · r reply · n note · Ctrl+Enter send' },

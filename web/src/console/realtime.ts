@@ -1,5 +1,6 @@
 // The staff event stream (/api/v1/staff/ws, authenticated by the session cookie), reconnecting
-// with backoff; listeners get every event, and `connected` drives the "live" badge.
+// with backoff; listeners get every event, and `connected` drives the "live" badge. The console
+// also announces on it which conversation its agent views or types in (the collision notice).
 import { ref } from 'vue'
 
 export type StaffEvent = { type: string } & Record<string, unknown>
@@ -7,6 +8,9 @@ type Listener = (event: StaffEvent) => void
 
 export const connected = ref(false)
 const listeners = new Set<Listener>()
+// Collision announcements are frequent and change nothing stored: only their own listeners
+// hear them, so views that reload on every event do not reload on them.
+const presenceListeners = new Set<Listener>()
 let socket: WebSocket | null = null
 let retry = 0
 let stopped = true
@@ -15,6 +19,11 @@ let timer: number | undefined
 export function onStaffEvent(listener: Listener): () => void {
   listeners.add(listener)
   return () => listeners.delete(listener)
+}
+
+export function onPresenceEvent(listener: Listener): () => void {
+  presenceListeners.add(listener)
+  return () => presenceListeners.delete(listener)
 }
 
 export function startStream(): void {
@@ -46,7 +55,8 @@ function open(): void {
       connected.value = true
       retry = 0
     }
-    listeners.forEach((listener) => listener(event))
+    const audience = event.type === 'staff.presence' ? presenceListeners : listeners
+    audience.forEach((listener) => listener(event))
   }
   ws.onclose = () => {
     connected.value = false
@@ -55,4 +65,13 @@ function open(): void {
     retry = Math.min(retry + 1, 6)
     timer = window.setTimeout(open, 500 * 2 ** retry)
   }
+}
+
+export type PresenceState = 'viewing' | 'typing' | 'left'
+
+/** Tell the other agents what this one does in a conversation; dropped while disconnected
+ *  (viewers repeat themselves every few seconds, so nothing needs to be queued). */
+export function announce(conversationId: string, state: PresenceState): void {
+  if (socket?.readyState !== WebSocket.OPEN) return
+  socket.send(JSON.stringify({ type: 'presence', conversation_id: conversationId, state }))
 }

@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory } from 'vue-router'
-import { session } from './session'
+import { can, session } from './session'
 import { adminRoutes } from './admin/menu'
 
 export const router = createRouter({
@@ -10,6 +10,9 @@ export const router = createRouter({
     { path: '/c/:id', name: 'conversation', component: () => import('./views/WorkbenchView.vue') },
     { path: '/dashboard', name: 'dashboard', component: () => import('./views/DashboardView.vue') },
     { path: '/board', name: 'board', component: () => import('./views/BoardView.vue') },
+    { path: '/reports', name: 'reports', component: () => import('./views/ReportsView.vue') },
+    { path: '/staffing', name: 'staffing', component: () => import('./views/StaffingView.vue'), meta: { permission: 'kpi.read' } },
+    { path: '/announcements', name: 'announcements', component: () => import('./views/AnnouncementsView.vue'), meta: { permission: 'announcement.manage' } },
     {
       path: '/admin',
       name: 'admin',
@@ -22,5 +25,8 @@ export const router = createRouter({
 
 router.beforeEach((to) => {
   if (to.name !== 'login' && !session.user) return { name: 'login', query: { next: to.fullPath } }
+  // An admin screen typed into the address bar is refused like a hidden menu entry.
+  const permission = to.meta.permission as string | undefined
+  if (permission && !can(permission)) return { name: 'inbox' }
   return true
 })

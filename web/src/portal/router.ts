@@ -8,6 +8,7 @@ export const router = createRouter({
     { path: '/order', name: 'order', component: () => import('./views/OrderView.vue') },
     { path: '/ticket', name: 'ticket', component: () => import('./views/TicketFormView.vue') },
     { path: '/track', name: 'track', component: () => import('./views/TrackView.vue') },
+    { path: '/commitments', name: 'commitments', component: () => import('./views/CommitmentsView.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
   scrollBehavior: () => ({ top: 0 }),

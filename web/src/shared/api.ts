@@ -6,6 +6,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Whatever else the error carried (e.g. ``task`` of ``action_not_supported``). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message)
   }
@@ -74,12 +76,13 @@ export class ApiClient {
     const text = await response.text()
     const data: unknown = text ? safeJson(text) : null
     if (!response.ok) {
-      const error = (data as { error?: { code?: string; message?: string } } | null)?.error
+      const error = (data as { error?: { code?: string; message?: string } & Record<string, unknown> } | null)?.error
       if (response.status === 401) this.onUnauthenticated?.()
       throw new ApiError(
         response.status,
         error?.code ?? `http_${response.status}`,
         error?.message ?? response.statusText,
+        error ?? {},
       )
     }
     return data as T

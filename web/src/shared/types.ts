@@ -17,6 +17,7 @@ export interface LoginAnswer {
 export interface InboxTicket {
   id: string
   number: string
+  subject: string
   category: string
   priority: string
   urgent: boolean
@@ -37,6 +38,7 @@ export interface Conversation {
   unread_for_staff: number
   created_at: string
   ticket?: InboxTicket | null
+  customer_name?: string | null
 }
 
 export interface Page<T> {
@@ -114,6 +116,7 @@ export interface ConversationDetail {
   messages: Message[]
   next_cursor: number | null
   tickets: Ticket[]
+  evidence?: Attachment[]
 }
 
 export interface CardKey {

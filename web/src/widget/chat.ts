@@ -15,6 +15,8 @@ import { type Pending, WidgetStorage, newClientMsgId } from './storage'
 const RETRY_MS = 3_000
 const QUEUE_POLL_MS = 20_000
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024
+// An image waiting for the network is also kept in localStorage (as a data URL) up to this size.
+const MAX_STORED_IMAGE_BYTES = 1024 * 1024
 
 export class Chat {
   private readonly t: Texts
@@ -33,6 +35,7 @@ export class Chat {
   private readonly shown = new Map<number, HTMLLIElement>()
   private readonly pendingItems = new Map<string, HTMLLIElement>()
   private readonly previews = new Map<string, string>()
+  private readonly files = new Map<string, Blob>()
   private lastId = 0
   private loaded = false
   private flushing = false
@@ -102,7 +105,10 @@ export class Chat {
       void this.flush()
     })
     window.addEventListener('offline', () => this.showNetwork(this.t.offline))
-    for (const pending of this.storage.pending) this.showPending(pending)
+    for (const pending of this.storage.pending) {
+      if (pending.image?.dataUrl) this.previews.set(pending.clientMsgId, pending.image.dataUrl)
+      this.showPending(pending)
+    }
     if (config.open || this.storage.open) this.open()
   }
 
@@ -132,17 +138,11 @@ export class Chat {
     const body = this.input.value.trim()
     if (!body) return
     this.input.value = ''
-    this.enqueue(body, [])
+    this.enqueue(body)
   }
 
-  private enqueue(body: string, attachmentIds: string[], preview?: string): void {
-    const pending: Pending = {
-      clientMsgId: newClientMsgId(),
-      body,
-      attachmentIds,
-      createdAt: new Date().toISOString(),
-    }
-    if (preview) this.previews.set(pending.clientMsgId, preview)
+  private enqueue(body: string): void {
+    const pending: Pending = { clientMsgId: newClientMsgId(), body, attachmentIds: [], createdAt: new Date().toISOString() }
     this.storage.pending = [...this.storage.pending, pending]
     this.showPending(pending)
     void this.flush()
@@ -156,6 +156,7 @@ export class Chat {
     try {
       for (let next = this.storage.pending[0]; next; next = this.storage.pending[0]) {
         await this.ensureSession()
+        if (next.image) next = await this.uploadWaitingImage(next)
         const stored = await this.api.send(next.clientMsgId, next.body, next.attachmentIds)
         this.storage.pending = this.storage.pending.filter((p) => p.clientMsgId !== next.clientMsgId)
         this.showMessage(stored)
@@ -200,6 +201,9 @@ export class Chat {
     await this.flush()
   }
 
+  /** An image is a message like any other: it waits in order with its client message id,
+   *  is uploaded when the network allows, and is then sent once (the id makes a resend the
+   *  same message). A refused upload (type, size) fails that message only. */
   private async onFileChosen(): Promise<void> {
     const file = this.fileInput.files?.[0]
     this.fileInput.value = ''
@@ -208,13 +212,33 @@ export class Chat {
       this.notice(this.t.tooLarge)
       return
     }
-    try {
-      await this.ensureSession()
-      const id = await this.api.upload(file)
-      this.enqueue('', [id], URL.createObjectURL(file))
-    } catch (error) {
-      this.notice(error instanceof ApiError && error.message ? error.message : this.t.uploadFailed)
+    const dataUrl = file.size <= MAX_STORED_IMAGE_BYTES ? await readAsDataUrl(file).catch(() => null) : null
+    const clientMsgId = newClientMsgId()
+    this.files.set(clientMsgId, file)
+    const pending: Pending = {
+      clientMsgId,
+      body: '',
+      attachmentIds: [],
+      createdAt: new Date().toISOString(),
+      image: { name: file.name || 'image', type: file.type, dataUrl },
     }
+    this.previews.set(clientMsgId, URL.createObjectURL(file))
+    this.storage.pending = [...this.storage.pending, pending]
+    this.showPending(pending)
+    void this.flush()
+  }
+
+  /** Upload a waiting image and remember its attachment id, so a retry only re-sends. */
+  private async uploadWaitingImage(pending: Pending): Promise<Pending> {
+    const image = pending.image
+    if (!image) return pending
+    const blob = this.files.get(pending.clientMsgId) ?? (image.dataUrl ? dataUrlToBlob(image.dataUrl) : null)
+    if (!blob) throw new ApiError(422, 'image_lost', this.t.uploadFailed)
+    const id = await this.api.upload(new File([blob], image.name, { type: image.type || blob.type }))
+    const uploaded: Pending = { ...pending, attachmentIds: [...pending.attachmentIds, id], image: undefined }
+    this.storage.pending = this.storage.pending.map((p) => (p.clientMsgId === pending.clientMsgId ? uploaded : p))
+    this.files.delete(pending.clientMsgId)
+    return uploaded
   }
 
   // ---- receiving ----
@@ -362,5 +386,28 @@ export class Chat {
 
   private scrollDown(): void {
     this.list.scrollTop = this.list.scrollHeight
+  }
+}
+
+function readAsDataUrl(file: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader()
+    reader.onload = () => resolve(String(reader.result))
+    reader.onerror = () => reject(reader.error)
+    reader.readAsDataURL(file)
+  })
+}
+
+/** Decoded by hand: fetching a data: URL would need the shop page's CSP to allow it. */
+function dataUrlToBlob(dataUrl: string): Blob | null {
+  const match = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(dataUrl)
+  if (!match || !match[2]) return null
+  try {
+    const binary = atob(match[3] ?? '')
+    const bytes = new Uint8Array(binary.length)
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+    return new Blob([bytes], { type: match[1] || 'application/octet-stream' })
+  } catch {
+    return null
   }
 }

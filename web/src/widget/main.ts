@@ -1,5 +1,6 @@
 // Entry of widget.js: one <script src=".../widget.js" data-yiwen-...> tag on a shop's page.
 
+import { mountAnnouncementBanner } from './banner'
 import { Chat } from './chat'
 import { readConfig } from './config'
 import css from './widget.css?inline'
@@ -33,6 +34,7 @@ function mount(): void {
   host.style.setProperty('--yiwen-color', config.color)
   document.body.append(host)
   const chat = new Chat(root, config)
+  mountAnnouncementBanner(root, config.server)
   window.YiwenWidget = { open: () => chat.open(), close: () => chat.close() }
 }
 

@@ -7,6 +7,9 @@ export interface Pending {
   body: string
   attachmentIds: string[]
   createdAt: string
+  /** An image chosen while offline, not uploaded yet: kept as a data URL when small enough
+   *  to survive a reload (the chat also holds the file itself until it is sent). */
+  image?: { name: string; type: string; dataUrl: string | null }
 }
 
 function read<T>(key: string): T | null {
