@@ -145,6 +145,10 @@ def submit_ticket_form(
     )
     for attachment in evidence:
         attach_evidence(db, clock, ticket, attachment, actor=Actor.customer(customer.id))
+    # The form already says what the bot would ask, and the ticket is queued for people:
+    # the bot must not take the summary below as a new question (and open a second ticket).
+    if conversation.status == "bot":
+        conversation.status = "waiting"
     conversations.post_customer_message(
         db,
         clock,
