@@ -141,10 +141,33 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--json", action="store_true", help="one JSON object of figures")
     simulate.set_defaults(run=_bot_simulate)
 
+    workforce = commands.add_parser("workforce", help="forecast and staffing").add_subparsers()
+    forecast = workforce.add_parser("forecast", help="the contact forecast's backtest")
+    forecast.add_argument("--backtest", action="store_true", required=True)
+    forecast.add_argument("--weeks", type=int, default=6)
+    forecast.add_argument("--level", type=float, default=20.0, help="mean contacts per hour")
+    forecast.add_argument("--seed", type=int, default=1)
+    forecast.add_argument("--origins", type=int, default=7)
+    forecast.add_argument("--json", action="store_true", help="one JSON object of figures")
+    forecast.set_defaults(run=_workforce_backtest)
+    plan = workforce.add_parser("plan", help="agents needed vs scheduled per hour")
+    plan.add_argument("--days", type=int, default=14)
+    plan.set_defaults(run=_workforce_plan)
+
     kb = commands.add_parser("kb", help="the help-center knowledge base").add_subparsers()
     kb_eval = kb.add_parser("eval", help="top-1/top-3 retrieval accuracy on a JSON-lines file")
     kb_eval.add_argument("file", type=Path)
     kb_eval.set_defaults(run=_kb_eval)
+
+    proactive = commands.add_parser("proactive", help="anomaly detection").add_subparsers()
+    detector = proactive.add_parser(
+        "eval-detector", help="precision, recall and delay on generated series"
+    )
+    detector.add_argument("--days", type=int, default=90)
+    detector.add_argument("--incidents", type=int, default=8, help="injected per series")
+    detector.add_argument("--seeds", type=int, default=3)
+    detector.add_argument("--json", action="store_true", help="one JSON object of figures")
+    detector.set_defaults(run=_eval_detector)
     return parser
 
 
@@ -272,10 +295,37 @@ def _bot_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return run_simulate(args.conversations, args.seed, sys.stdout, as_json=args.json)
 
 
+def _workforce_backtest(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.workforce.cli import run_backtest
+
+    return run_backtest(
+        sys.stdout,
+        weeks=args.weeks,
+        level=args.level,
+        seed=args.seed,
+        origins=args.origins,
+        as_json=args.json,
+    )
+
+
+def _workforce_plan(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.workforce.cli import run_plan
+
+    return run_plan(sys.stdout, settings, days=args.days)
+
+
 def _kb_eval(args: argparse.Namespace, settings: Settings) -> int:
     from yiwen.bot.kb.evaluate import run_eval
 
     return run_eval(settings, args.file, sys.stdout, sys.stderr)
+
+
+def _eval_detector(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.proactive.anomaly.evaluation import evaluate_all, format_report
+
+    figures = evaluate_all(days=args.days, incidents=args.incidents, seeds=args.seeds)
+    print(json.dumps(figures, ensure_ascii=False) if args.json else format_report(figures))
+    return 0
 
 
 def _staff_create(args: argparse.Namespace, settings: Settings) -> int:

@@ -33,6 +33,12 @@ MODEL_MODULES = (
     "yiwen.channels.email.models",
     "yiwen.identity.models",
     "yiwen.complaints.models",
+    "yiwen.proactive.anomaly.models",
+    "yiwen.proactive.incidents.models",
+    "yiwen.proactive.announcements.models",
+    "yiwen.proactive.care.models",
+    "yiwen.workforce.models",
+    "yiwen.reports.models",
 )
 
 ROUTER_MODULES = (
@@ -40,6 +46,7 @@ ROUTER_MODULES = (
     "yiwen.conversations.api",
     "yiwen.tickets.api",
     "yiwen.store.api",
+    "yiwen.store.admin_api",
     "yiwen.workspace.api",
     "yiwen.workspace.orders_api",
     "yiwen.routing.api",
@@ -55,7 +62,11 @@ ROUTER_MODULES = (
     "yiwen.channels.wecom.routes",
     "yiwen.identity.api",
     "yiwen.complaints.api",
+    "yiwen.proactive.incidents.api",
+    "yiwen.proactive.announcements.api",
+    "yiwen.workforce.api",
     "yiwen.search.api",
+    "yiwen.reports.api",
 )
 
 
@@ -66,17 +77,25 @@ REACTION_MODULES: tuple[str, ...] = (
     "yiwen.routing.reactions",
     "yiwen.sla.reactions",
     "yiwen.notify.rules",
+    "yiwen.proactive.announcements.optout",
     "yiwen.search.reactions",
+    "yiwen.channels.wecom.sessions",
 )
 
 # Periodic jobs the worker runs: ("module:function", interval in seconds). Each
-# is called as fn(db, clock, store) in a transaction of its own, by one worker
-# process at a time (see yiwen.worker.jobs).
+# is called as fn(db, clock, store) in a transaction of its own (or, marked
+# own_transactions, as fn(database, clock, store)), by one worker process at a
+# time (see yiwen.worker.jobs).
 PERIODIC_JOBS: tuple[tuple[str, float], ...] = (
     ("yiwen.sla.jobs:sweep_sla", 60.0),
     ("yiwen.sla.jobs:sweep_closing", 300.0),
     ("yiwen.bot.service:run_due_followups", 60.0),
+    ("yiwen.proactive.announcements.notices:run_announcement_work", 30.0),
+    ("yiwen.proactive.care.service:run_proactive_care", 120.0),
     ("yiwen.channels.email.jobs:poll_mailboxes", 60.0),
+    ("yiwen.channels.wecom.jobs:run_wecom", 30.0),
+    ("yiwen.reports.jobs:queue_scheduled_reports", 60.0),
+    ("yiwen.proactive.anomaly.ingest:anomaly_minute_job", 60.0),
 )
 
 
@@ -119,6 +138,7 @@ def build_worker(
     from yiwen.channels.registry import build_dispatchers
     from yiwen.notify.registry import CHANNEL_ADAPTERS, build_notifiers
     from yiwen.notify.rules import PUSH_CHANNELS
+    from yiwen.reports.mailer import report_notifiers
     from yiwen.store.registry import build_store
     from yiwen.worker.jobs import load_jobs
     from yiwen.worker.runner import Worker
@@ -138,7 +158,8 @@ def build_worker(
         database,
         clock,
         settings,
-        build_notifiers(settings, clock, database, channel_adapters=adapters),
+        build_notifiers(settings, clock, database, channel_adapters=adapters)
+        | report_notifiers(settings, clock, database),
         load_jobs(PERIODIC_JOBS if jobs is None else jobs),
         store=store or own_store,
     )

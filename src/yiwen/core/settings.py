@@ -112,9 +112,30 @@ class Settings(BaseSettings):
     http_store_retries: int = 3
     # Regular expressions (full match) of the shop's order numbers; empty = the usual two.
     http_store_order_no_patterns: list[str] = Field(default_factory=list)
+    # Proactive service (issue 8): how long a paid order may wait for delivery before the
+    # customer is messaged, per delivery type (minutes), overridden per product id.
+    proactive_care_normal_minutes: dict[str, float] = Field(
+        default_factory=lambda: {"card_key": 10.0, "direct_topup": 30.0}
+    )
+    proactive_care_product_minutes: dict[str, float] = Field(default_factory=dict)
+    # Orders paid longer ago than this are past proactive care (someone has surely asked).
+    proactive_care_lookback_hours: float = 24.0
+    # A customer with at least this many orders in 90 days is a frequent buyer: priority.
+    proactive_frequent_buyer_orders: int = 5
+    # Active announcements are read by every bot turn and banner: kept this long in memory.
+    announcement_cache_seconds: float = 15.0
     # Chat widget (issue 5): shop origins (e.g. "https://shop.example.com", or "*") whose
     # pages may call the customer API; the widget on this server's own pages needs none.
     widget_allowed_origins: list[str] = Field(default_factory=list)
+    # Staffing plan (issue 8): the share of contacts to answer within the first-response
+    # target, how long a waiting customer stays (Erlang A) and the seeds' rule of thumb.
+    workforce_service_level: float = 0.8
+    workforce_patience_seconds: float = 900.0
+    workforce_users_per_agent: int = 200
+    # Service-commitment page (issue 8): promised delivery minutes per product type.
+    commitment_delivery_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"card_key": 5, "direct_topup": 30}
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'yiwen.db'}"
