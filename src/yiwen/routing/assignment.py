@@ -8,6 +8,7 @@ the change that caused it.
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from yiwen.auth.audit import Actor
@@ -25,8 +26,21 @@ from yiwen.tickets.models import Ticket
 ROUTING_ASSIGNING = "yiwen_routing_assigning"
 
 
+# Every assignment pass on PostgreSQL holds this transaction-level advisory lock.
+ASSIGNMENT_LOCK_KEY = 0x79697765_6E726F75  # "yiwenrou"
+
+
 def assign_waiting_work(db: Session, clock: Clock) -> int:
-    """One pass over the waiting work; returns how many items were assigned."""
+    """One pass over the waiting work; returns how many items were assigned.
+
+    Passes run one at a time: two concurrent passes on PostgreSQL would read the
+    same waiting list, could give one customer to two agents, and update the
+    queue's positions in different orders (a deadlock). SQLite already runs one
+    writing transaction at a time; PostgreSQL takes an advisory lock held to the
+    end of the transaction.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ASSIGNMENT_LOCK_KEY})
     now = clock.now()
     waiting, stale = load_waiting(db)
     for item in stale:
