@@ -88,6 +88,7 @@ REACTION_MODULES: tuple[str, ...] = (
 # time (see yiwen.worker.jobs).
 PERIODIC_JOBS: tuple[tuple[str, float], ...] = (
     ("yiwen.sla.jobs:sweep_sla", 60.0),
+    ("yiwen.routing.jobs:drain_waiting_work", 15.0),
     ("yiwen.sla.jobs:sweep_closing", 300.0),
     ("yiwen.bot.service:run_due_followups", 60.0),
     ("yiwen.proactive.announcements.notices:run_announcement_work", 30.0),

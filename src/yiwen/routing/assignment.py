@@ -30,17 +30,26 @@ ROUTING_ASSIGNING = "yiwen_routing_assigning"
 ASSIGNMENT_LOCK_KEY = 0x79697765_6E726F75  # "yiwenrou"
 
 
-def assign_waiting_work(db: Session, clock: Clock) -> int:
+def assign_waiting_work(db: Session, clock: Clock, *, wait_for_lock: bool = True) -> int:
     """One pass over the waiting work; returns how many items were assigned.
 
     Passes run one at a time: two concurrent passes on PostgreSQL would read the
     same waiting list, could give one customer to two agents, and update the
     queue's positions in different orders (a deadlock). SQLite already runs one
     writing transaction at a time; PostgreSQL takes an advisory lock held to the
-    end of the transaction.
+    end of the transaction. A pass at the end of a request's transaction does not
+    wait for it (``wait_for_lock=False``): that transaction already holds row
+    locks another pass may need, so waiting could deadlock. It skips instead, and
+    the periodic pass (:func:`yiwen.routing.jobs.drain_waiting_work`) or the next
+    change picks its work up.
     """
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ASSIGNMENT_LOCK_KEY})
+        if wait_for_lock:
+            db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ASSIGNMENT_LOCK_KEY})
+        elif not db.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ASSIGNMENT_LOCK_KEY}
+        ):
+            return 0
     now = clock.now()
     waiting, stale = load_waiting(db)
     for item in stale:

@@ -157,7 +157,7 @@ def _assign_before_commit(session: Session) -> None:
         return
     session.info[_DRAINING] = True
     try:
-        assign_waiting_work(session, _clock(session))
+        assign_waiting_work(session, _clock(session), wait_for_lock=False)
     finally:
         session.info.pop(_DRAINING, None)
         session.info.pop(DRAIN_REQUESTED, None)
