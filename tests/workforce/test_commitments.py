@@ -328,30 +328,9 @@ def test_a_shop_that_cannot_report_deliveries_still_gets_the_ticket_promises(
 def test_an_open_incident_marks_its_supplier_degraded_until_it_ends(
     database: Database, clock: FixedClock, public: TestClient
 ) -> None:
-    from yiwen.proactive.anomaly.detector import DetectorConfig, Verdict
-    from yiwen.proactive.anomaly.models import AnomalySeries
-    from yiwen.proactive.anomaly.series import minute_of
-    from yiwen.proactive.incidents import service as incidents
+    from tests.proactive.incidents.helpers import open_supplier_incident
 
-    now = clock.now()
-    with database.transaction() as db:
-        series = AnomalySeries(
-            measure="push_failed",
-            dimension="supplier",
-            value="moon",
-            label="月光卡密",
-            first_minute=minute_of(now) - 10_000,
-            params={},
-            alarm_active=True,
-            anomalous_run=2,
-            normal_run=0,
-            run_started_minute=minute_of(now) - 6,
-            created_at=now,
-        )
-        db.add(series)
-        db.flush()
-        verdict = Verdict(observed=9, expected=0.4, z=9.5, anomalous=True)
-        incidents.open_incident(db, clock, series, verdict, DetectorConfig(), [])
+    open_supplier_incident(database, clock, supplier="moon", label="月光卡密")
     clock.advance(timedelta(minutes=2))  # past the page's one-minute cache
     components = public.get("/api/v1/public/commitments").json()["components"]
     moon = next(c for c in components if c["name"] == "月光卡密")

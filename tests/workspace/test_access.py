@@ -158,30 +158,9 @@ def _subscription_id(client: TestClient, seat: Seats) -> str:
 
 
 def _incident_id(database: Database, clock: FixedClock) -> str:
-    from yiwen.proactive.anomaly.detector import DetectorConfig, Verdict
-    from yiwen.proactive.anomaly.models import AnomalySeries
-    from yiwen.proactive.anomaly.series import minute_of
-    from yiwen.proactive.incidents.service import open_incident
+    from tests.proactive.incidents.helpers import open_supplier_incident
 
-    now = clock.now()
-    with database.transaction() as db:
-        series = AnomalySeries(
-            measure="push_failed",
-            dimension="supplier",
-            value="fengniao",
-            label="蜂鸟卡业",
-            first_minute=minute_of(now) - 10_000,
-            params={},
-            alarm_active=True,
-            anomalous_run=2,
-            normal_run=0,
-            run_started_minute=minute_of(now) - 6,
-            created_at=now,
-        )
-        db.add(series)
-        db.flush()
-        verdict = Verdict(observed=9, expected=0.4, z=9.5, anomalous=True)
-        return open_incident(db, clock, series, verdict, DetectorConfig(), []).id
+    return open_supplier_incident(database, clock)
 
 
 def _shift_id(database: Database, clock: FixedClock, team: StaffTeam) -> str:

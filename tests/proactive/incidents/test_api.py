@@ -8,14 +8,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.factories import StaffTeam, login_headers
+from tests.proactive.incidents.helpers import open_supplier_incident
 from yiwen.auth.audit import AuditEntry
 from yiwen.core.clock import FixedClock
 from yiwen.core.db import Database
 from yiwen.notify.models import OutboxEntry
-from yiwen.proactive.anomaly.detector import DetectorConfig, Verdict
-from yiwen.proactive.anomaly.models import AnomalySeries
-from yiwen.proactive.anomaly.series import minute_of
-from yiwen.proactive.incidents import service
 from yiwen.proactive.incidents.models import Incident
 from yiwen.store.protocol import StoreEvent
 
@@ -39,25 +36,7 @@ def _open(database: Database, clock: FixedClock) -> str:
         )
         for i in range(3)
     ]
-    with database.transaction() as db:
-        series = AnomalySeries(
-            measure="push_failed",
-            dimension="supplier",
-            value="fengniao",
-            label="蜂鸟卡业",
-            first_minute=minute_of(now) - 10_000,
-            params={},
-            alarm_active=True,
-            anomalous_run=2,
-            normal_run=0,
-            run_started_minute=minute_of(now) - 6,
-            created_at=now,
-        )
-        db.add(series)
-        db.flush()
-        verdict = Verdict(observed=9, expected=0.4, z=9.5, anomalous=True)
-        incident = service.open_incident(db, clock, series, verdict, DetectorConfig(), events)
-        return incident.id
+    return open_supplier_incident(database, clock, events=events)
 
 
 def test_a_supervisor_reads_acknowledges_and_resolves_an_incident_with_its_orders(
