@@ -29,6 +29,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _command(binary: Path, port: int, directory: Path) -> list[str]:
+    """Loopback only, nothing kept on disk."""
+    return [
+        str(binary),
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", str(directory),
+        "--protected-mode", "yes",
+    ]  # fmt: skip
+
+
 class RedisServer:
     def __init__(self, directory: Path, port: int, process: subprocess.Popen[bytes]) -> None:
         self.directory = directory
@@ -48,18 +61,8 @@ class RedisServer:
         port = _free_port()
         log = (directory / "redis.log").open("wb")
         process = subprocess.Popen(
-            [
-                str(binary),
-                "--port", str(port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(directory),
-                "--protected-mode", "yes",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            _command(binary, port, directory), stdout=log, stderr=subprocess.STDOUT
+        )
         server = cls(directory, port, process)
         server.wait_ready()
         return server
@@ -94,15 +97,6 @@ class RedisServer:
         assert binary is not None
         log = (self.directory / "redis.log").open("ab")
         self._process = subprocess.Popen(
-            [
-                str(binary),
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(self.directory),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            _command(binary, self.port, self.directory), stdout=log, stderr=subprocess.STDOUT
+        )
         self.wait_ready()
