@@ -49,9 +49,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy import func, select
 
-from bench.common import free_port, percentile, running_server
+from bench.common import free_port, percentile, running_server, running_worker
 from yiwen.auth.service import create_staff
+from yiwen.conversations.models import Message
 from yiwen.core.clock import SystemClock
 from yiwen.core.db import Database
 from yiwen.migrations import upgrade
@@ -164,7 +166,9 @@ def peer_env(database_url: str, media: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running_peer(database_url: str, work: Path) -> Iterator[tuple[str, dict[str, object]]]:
+def running_peer(
+    database_url: str, work: Path, processes: int = 1
+) -> Iterator[tuple[str, dict[str, object]]]:
     python = ensure_peer_venv()
     env = peer_env(database_url, work / "media")
     setup = subprocess.run(
@@ -178,7 +182,7 @@ def running_peer(database_url: str, work: Path) -> Iterator[tuple[str, dict[str,
     port = free_port()
     command = [
         str(PEER_VENV / "bin" / "gunicorn"),
-        "--workers=1",
+        f"--workers={processes}",
         "--threads=8",
         "--worker-class=gthread",
         f"--bind=127.0.0.1:{port}",
@@ -263,7 +267,26 @@ async def measure_peer(base: str, credentials: dict[str, object]) -> dict[str, d
 # --- Yiwen ------------------------------------------------------------------------------
 
 
-async def measure_yiwen(base: str) -> dict[str, dict[str, float]]:
+def pending_reactions(database_url: str) -> int:
+    database = Database(database_url)
+    try:
+        with database.reading() as db:
+            query = select(func.count()).select_from(Message).where(Message.reactions_pending)
+            return int(db.scalar(query) or 0)
+    finally:
+        database.dispose()
+
+
+async def wait_for_reactions(database_url: str, limit_s: float = 300.0) -> float:
+    """Seconds until every acknowledged message has had its reactions (SLA, routing,
+    search, realtime, bot) in the message pipeline."""
+    t0 = time.perf_counter()
+    while pending_reactions(database_url) and time.perf_counter() - t0 < limit_s:
+        await asyncio.sleep(0.05)
+    return time.perf_counter() - t0
+
+
+async def measure_yiwen(base: str, database_url: str) -> dict[str, dict[str, float]]:
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         login = await http.post(
             "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
@@ -297,6 +320,8 @@ async def measure_yiwen(base: str) -> dict[str, dict[str, float]]:
     said, _ = await run_concurrently(
         [say(item, n) for n in range(FOLLOWUPS_PER_TICKET) for item in made], base
     )
+    drained = await wait_for_reactions(database_url)
+    left = pending_reactions(database_url)
 
     ticket_ids: list[str] = []
     async with httpx.AsyncClient(base_url=base, headers=staff, timeout=30) as http:
@@ -345,6 +370,11 @@ async def measure_yiwen(base: str) -> dict[str, dict[str, float]]:
     return {
         "create ticket": created.summary(),
         "follow-up": said.summary(),
+        "follow-up reactions done": {
+            "seconds_after_last_ack": round(drained, 2),
+            "per_s": round(said.count / (said.seconds + drained), 1),
+            "still_pending": left,
+        },
         "agent reply": replied.summary(),
         "list queue (25)": listed.summary(),
         "search": {**searched.summary(), "first_query_hits": hits},
@@ -438,10 +468,33 @@ def ratio(a: float, b: float) -> float:
 def compare(
     database: str, yiwen_url: str, peer_url: str, raw_url: str, work: Path
 ) -> dict[str, object]:
+    """On SQLite each side is one process (Yiwen's default layout: jobs and message
+    reactions in the app process). On PostgreSQL each side gets two processes: Yiwen
+    its production layout (an app process and a `yiwen worker`, Redis between them,
+    docs/operations.md), django-helpdesk two gunicorn workers."""
     prepare_yiwen(yiwen_url)
-    with running_server(work / "yiwen", database_url=yiwen_url) as base:
-        yiwen = asyncio.run(measure_yiwen(base))
-    with running_peer(peer_url, work / "peer") as (base, credentials):
+    if database == "postgresql":
+        sys.path.insert(0, str(ROOT))
+        from tests.support.redis import RedisServer
+
+        (work / "redis").mkdir(exist_ok=True)
+        redis_server = RedisServer.start(work / "redis")
+        try:
+            with (
+                running_server(
+                    work / "yiwen", database_url=yiwen_url, redis_url=redis_server.url
+                ) as base,
+                running_worker(work / "yiwen", database_url=yiwen_url, redis_url=redis_server.url),
+            ):
+                yiwen = asyncio.run(measure_yiwen(base, yiwen_url))
+        finally:
+            redis_server.stop()
+        processes = 2
+    else:
+        with running_server(work / "yiwen", database_url=yiwen_url) as base:
+            yiwen = asyncio.run(measure_yiwen(base, yiwen_url))
+        processes = 1
+    with running_peer(peer_url, work / "peer", processes) as (base, credentials):
         peer = asyncio.run(measure_peer(base, credentials))
     raw = raw_insert_rate(raw_url)
     ingest = yiwen["follow-up"]["per_s"]
@@ -454,6 +507,9 @@ def compare(
                 yiwen["create ticket"]["per_s"], peer["create ticket"]["per_s"]
             ),
             "customer message vs follow-up (throughput)": ratio(ingest, peer["follow-up"]["per_s"]),
+            "customer message with its reactions done vs follow-up": ratio(
+                yiwen["follow-up reactions done"]["per_s"], peer["follow-up"]["per_s"]
+            ),
             "agent reply vs follow-up (throughput)": ratio(
                 yiwen["agent reply"]["per_s"], peer["follow-up"]["per_s"]
             ),

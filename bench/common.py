@@ -28,18 +28,45 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
-    return {
+def server_env(
+    data_dir: Path, database_url: str | None = None, redis_url: str | None = None
+) -> dict[str, str]:
+    """The environment of a bench server; with ``redis_url``, the multi-process layout of
+    docs/operations.md (separate `yiwen worker`s run the jobs and message reactions)."""
+    env = {
         **os.environ,
         "YIWEN_DATA_DIR": str(data_dir),
         "YIWEN_DATABASE_URL": database_url or f"sqlite:///{data_dir / 'yiwen.db'}",
         "YIWEN_SECRET_KEY": "bench-secret",
     }
+    if redis_url:
+        env.update(YIWEN_REDIS_URL=redis_url, YIWEN_WORKER_EMBEDDED="false")
+    return env
+
+
+@contextmanager
+def running_worker(
+    data_dir: Path, *, database_url: str, redis_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """One `yiwen worker` beside a server started with the same ``redis_url``."""
+    command = [sys.executable, "-m", "yiwen.cli", "worker"]
+    process = subprocess.Popen(
+        command, env=server_env(data_dir, database_url, redis_url), stdout=subprocess.DEVNULL
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @contextmanager
 def running_server(
-    data_dir: Path, *, workers: int = 1, database_url: str | None = None
+    data_dir: Path,
+    *,
+    workers: int = 1,
+    database_url: str | None = None,
+    redis_url: str | None = None,
 ) -> Iterator[str]:
     """Serve the app from ``data_dir`` (already migrated) with uvicorn; yields the base URL."""
     port = free_port()
@@ -58,7 +85,7 @@ def running_server(
         "--workers",
         str(workers),
     ]
-    process = subprocess.Popen(command, env=server_env(data_dir, database_url))
+    process = subprocess.Popen(command, env=server_env(data_dir, database_url, redis_url))
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

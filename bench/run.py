@@ -20,6 +20,7 @@ from bench import (
     bench_routing,
     bench_sla,
     bench_vs_helpdesk,
+    bench_ws_load,
 )
 
 
@@ -36,6 +37,9 @@ def main() -> None:
         "notify outbox: deliveries per second (one worker, SQLite)": bench_outbox.run(),
         "shop connectors: dujiaoka on MariaDB (10k orders), signed HTTP": bench_connectors.run(),
         "side by side with django-helpdesk (SQLite and PostgreSQL)": bench_vs_helpdesk.run(),
+        "WebSocket load: 5,000 customers, 20 agents, 2 app processes (PostgreSQL, Redis, nginx)": (
+            bench_ws_load.run()
+        ),
     }
     print(json.dumps(results, ensure_ascii=False, indent=2))
 

@@ -151,6 +151,9 @@ def settings(tmp_path: Path, database_url: str, demo_url: str) -> Settings:
         demo_shop_url=demo_url,
         # Tests drive deliveries and jobs themselves (tests/worker/), never in the background.
         worker_embedded=False,
+        # A message's effects are checked right after its request; the deferred default is
+        # covered by tests/conversations/test_pipeline.py and every live-server test.
+        message_reactions="inline",
     )
 
 

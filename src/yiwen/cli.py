@@ -168,6 +168,11 @@ def _parser() -> argparse.ArgumentParser:
     detector.add_argument("--seeds", type=int, default=3)
     detector.add_argument("--json", action="store_true", help="one JSON object of figures")
     detector.set_defaults(run=_eval_detector)
+
+    retention = commands.add_parser("retention", help="archive old conversations").add_subparsers()
+    retention_run = retention.add_parser("run", help="apply the retention policy now")
+    retention_run.add_argument("--dry-run", action="store_true", help="only count what would go")
+    retention_run.set_defaults(run=_retention_run)
     return parser
 
 
@@ -185,7 +190,9 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     import signal
     import threading
 
+    from yiwen.conversations.pipeline import MessagePipeline
     from yiwen.conversations.realtime import RealtimeHub, realtime_fanout
+    from yiwen.conversations.wakeups import RedisWakeups
     from yiwen.core.db import Database
     from yiwen.core.events import bus
     from yiwen.wiring import build_worker, import_models, install_reactions
@@ -203,14 +210,25 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     hub = RealtimeHub(realtime_fanout(settings))
     if hub.fanout is not None:
         bus.subscribe("*", hub.on_event)
+    # Reactions to messages the app processes took in (yiwen.conversations.pipeline).
+    pipeline = MessagePipeline(database, clock)
+    wakeups = RedisWakeups(settings.redis_url) if settings.redis_url else None
     if args.until_idle:
+        pipeline.drain()
         stats = worker.run_until_idle()
     else:
+        if not args.deliveries_only:
+            pipeline.start()
+            if wakeups is not None:
+                wakeups.listen(pipeline.wake)
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         worker.run_forever(stop)
         stats = worker.stats
+    if wakeups is not None:
+        wakeups.close()
+    pipeline.stop()
     bot.detach()
     if hub.fanout is not None:
         bus.unsubscribe("*", hub.on_event)
@@ -326,6 +344,28 @@ def _eval_detector(args: argparse.Namespace, settings: Settings) -> int:
     figures = evaluate_all(days=args.days, incidents=args.incidents, seeds=args.seeds)
     print(json.dumps(figures, ensure_ascii=False) if args.json else format_report(figures))
     return 0
+
+
+def _retention_run(args: argparse.Namespace, settings: Settings) -> int:
+    from yiwen.auth.audit import Actor
+    from yiwen.core.db import Database
+    from yiwen.retention.service import run_retention
+    from yiwen.wiring import import_models
+
+    import_models()
+    clock = SystemClock()
+    database = Database(settings.resolved_database_url(), echo=settings.sql_echo)
+    database.context.update(clock=clock, settings=settings)
+    try:
+        report = run_retention(
+            database, clock, settings, actor=Actor.system(), dry_run=args.dry_run
+        )
+    finally:
+        database.dispose()
+    if not report.dry_run and not report.ran:
+        print("retention policy is disabled: nothing archived (PUT /api/v1/admin/retention)")
+    print(json.dumps(report.as_dict(), ensure_ascii=False, default=str, indent=2))
+    return 1 if report.failed else 0
 
 
 def _staff_create(args: argparse.Namespace, settings: Settings) -> int:

@@ -39,6 +39,7 @@ MODEL_MODULES = (
     "yiwen.proactive.care.models",
     "yiwen.workforce.models",
     "yiwen.reports.models",
+    "yiwen.retention.models",
 )
 
 ROUTER_MODULES = (
@@ -67,6 +68,7 @@ ROUTER_MODULES = (
     "yiwen.workforce.api",
     "yiwen.search.api",
     "yiwen.reports.api",
+    "yiwen.retention.api",
 )
 
 
@@ -87,6 +89,7 @@ REACTION_MODULES: tuple[str, ...] = (
 # own_transactions, as fn(database, clock, store)), by one worker process at a
 # time (see yiwen.worker.jobs).
 PERIODIC_JOBS: tuple[tuple[str, float], ...] = (
+    ("yiwen.conversations.pipeline:sweep_pending", 5.0),
     ("yiwen.sla.jobs:sweep_sla", 60.0),
     ("yiwen.routing.jobs:drain_waiting_work", 15.0),
     ("yiwen.sla.jobs:sweep_closing", 300.0),
@@ -97,6 +100,7 @@ PERIODIC_JOBS: tuple[tuple[str, float], ...] = (
     ("yiwen.channels.wecom.jobs:run_wecom", 30.0),
     ("yiwen.reports.jobs:queue_scheduled_reports", 60.0),
     ("yiwen.proactive.anomaly.ingest:anomaly_minute_job", 60.0),
+    ("yiwen.retention.jobs:run_daily_retention", 24 * 3600.0),
 )
 
 

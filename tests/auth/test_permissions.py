@@ -64,9 +64,9 @@ def test_role_grants(role: str, permission: str, allowed: bool) -> None:
         assert refused.value.params == {"permission": permission}
 
 
-def test_admin_has_every_permission_and_supervisor_all_but_staff_management() -> None:
+def test_admin_has_every_permission_and_supervisor_all_but_staff_and_retention() -> None:
     assert permissions_for("admin") == ALL_PERMISSIONS
-    assert permissions_for("supervisor") == ALL_PERMISSIONS - {"staff.manage"}
+    assert permissions_for("supervisor") == ALL_PERMISSIONS - {"staff.manage", "retention.manage"}
 
 
 def test_an_unknown_role_grants_nothing() -> None:

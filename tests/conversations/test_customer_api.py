@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -12,6 +13,13 @@ from yiwen.core.db import Database
 from yiwen.core.settings import Settings
 
 BASE = "/api/v1/customer"
+
+
+@pytest.fixture(params=["inline", "deferred"])
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Every rule here holds on both paths: the request's own transaction, and the fast
+    intake (text messages with a conversation token) that defers the reactions."""
+    return settings.model_copy(update={"message_reactions": request.param})
 
 
 def start(client: TestClient, **body: object) -> tuple[str, dict[str, str]]:

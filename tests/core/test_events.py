@@ -110,3 +110,27 @@ def test_listener_may_open_its_own_transaction_after_commit(
 def _emit_once(database: Database, name: str) -> None:
     with database.transaction() as db:
         emit(db, name)
+
+
+def test_listeners_run_in_the_order_they_subscribed_whether_by_name_or_for_every_event() -> None:
+    """The realtime hub listens to "*" before the bot listens to message.created; the bot's
+    answer, published from inside its listener, must not reach sockets before the message."""
+    heard: list[str] = []
+
+    def hub(event: DomainEvent) -> None:
+        heard.append(f"hub:{event.name}")
+
+    def bot(event: DomainEvent) -> None:
+        heard.append(f"bot:{event.name}")
+        if event.name == "test.asked":
+            bus.publish(DomainEvent("test.answered"))
+
+    bus.subscribe("*", hub)
+    bus.subscribe("test.asked", bot)
+    try:
+        bus.publish(DomainEvent("test.asked"))
+    finally:
+        bus.unsubscribe("*", hub)
+        bus.unsubscribe("test.asked", bot)
+
+    assert heard == ["hub:test.asked", "bot:test.asked", "hub:test.answered"]

@@ -16,11 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,11 +24,10 @@ import httpx
 import pytest
 import websockets
 
+from tests.support.deployment import ROOT, YIWEN, Deployment
 from tests.support.postgres import find_bindir
 from tests.support.redis import RedisServer
 
-ROOT = Path(__file__).resolve().parents[2]
-YIWEN = [sys.executable, "-m", "yiwen.cli"]
 PASSWORD = "Ops-passw0rd!"
 
 pytestmark = pytest.mark.skipif(
@@ -41,68 +36,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, log: Path | None = None, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer\n{log.read_text() if log else ''}")
-
-
 def env_file_keys() -> set[str]:
     text = (ROOT / "deploy" / "yiwen.env.example").read_text()
     return {
         line.split("=", 1)[0] for line in text.splitlines() if line and not line.startswith("#")
     }
-
-
-class Deployment:
-    def __init__(self, tmp: Path, database_url: str, redis_url: str) -> None:
-        self.tmp = tmp
-        self.env = {
-            **os.environ,
-            "YIWEN_DATA_DIR": str(tmp / "var"),
-            "YIWEN_DATABASE_URL": database_url,
-            "YIWEN_REDIS_URL": redis_url,
-            "YIWEN_SECRET_KEY": "ops-test-secret-0123456789abcdefghij",
-            "YIWEN_SHOP_TOKEN_SECRET": "ops-shop-secret",
-            "YIWEN_WORKER_EMBEDDED": "false",
-            "YIWEN_COOKIE_SECURE": "false",
-            # The bot's model trains per process; these checks are about plumbing.
-            "YIWEN_BOT_ENABLED": "false",
-        }
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*YIWEN, *args], env=self.env, capture_output=True, text=True, timeout=120
-        )
-
-    def start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
-        log = (self.tmp / f"{name}.log").open("wb")
-        process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.processes.append(process)
-        return process
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @pytest.fixture
@@ -117,22 +55,6 @@ def deployment(database_factory, tmp_path: Path, redis_server: RedisServer) -> I
         deployed.stop()
         server.drop_database("ops_yiwen")
         server.drop_database("ops_restored")
-
-
-def render_nginx(tmp: Path, app_ports: tuple[int, int], listen: int) -> Path:
-    prefix = tmp / "nginx"
-    prefix.mkdir()
-    text = (ROOT / "deploy" / "nginx.conf").read_text()
-    for key, value in {
-        "@PREFIX@": str(prefix),
-        "@APP_PORT_1@": str(app_ports[0]),
-        "@APP_PORT_2@": str(app_ports[1]),
-        "@LISTEN_PORT@": str(listen),
-    }.items():
-        text = text.replace(key, value)
-    conf = prefix / "nginx.conf"
-    conf.write_text(text)
-    return conf
 
 
 async def live_exchange(a: str, b: str, front: str | None) -> dict[str, object]:
@@ -213,40 +135,15 @@ def test_the_documented_layout_runs_two_app_processes_a_worker_and_nginx(
     assert env_file_keys() <= known, env_file_keys() - known
 
     # 1. Migrate once (yiwen-migrate.service), then create the first supervisor.
-    migrated = deployment.run("migrate")
-    assert migrated.returncode == 0, migrated.stderr
-    created = deployment.run(
-        "staff", "create", "--username", "ops", "--role", "supervisor",
-        "--display-name", "值班主管", "--password", PASSWORD,
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    deployment.migrate()
+    deployment.create_staff("ops", PASSWORD, "supervisor")
 
     # 2. Two app processes (yiwen-app@PORT) and a worker (yiwen-worker.service).
-    ports = (free_port(), free_port())
-    for port in ports:
-        deployment.start(
-            f"app-{port}",
-            [*YIWEN, "serve", "--no-demo", "--skip-migrate", "--host", "127.0.0.1",
-             "--port", str(port)],
-        )  # fmt: skip
-    worker = deployment.start("worker", [*YIWEN, "worker"])
-    a, b = (f"http://127.0.0.1:{port}" for port in ports)
-    wait_http(f"{a}/healthz", tmp_path / f"app-{ports[0]}.log")
-    wait_http(f"{b}/healthz", tmp_path / f"app-{ports[1]}.log")
+    a, b = deployment.start_apps(2)
+    worker = deployment.start_worker()
 
     # 3. nginx in front (deploy/nginx.conf), when nginx is installed.
-    front = None
-    nginx = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    if nginx is not None:
-        listen = free_port()
-        conf = render_nginx(tmp_path, ports, listen)
-        checked = subprocess.run([nginx, "-t", "-c", str(conf)], capture_output=True, text=True)
-        assert checked.returncode == 0, checked.stderr
-        deployment.start("nginx", [nginx, "-c", str(conf), "-g", "daemon off;"])
-        front = f"http://127.0.0.1:{listen}"
-        wait_http(f"{front}/healthz", tmp_path / "nginx" / "error.log")
+    front = deployment.start_nginx()
 
     result = asyncio.run(live_exchange(a, b, front))
     assert result["agent_saw"] == "充值还没到账"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+
+import pytest
 
 from yiwen.core.clock import FixedClock
 from yiwen.core.db import Database
@@ -40,3 +43,43 @@ def test_a_rolled_back_number_is_not_handed_out_twice_after_commit(
     with database.transaction() as db:
         b = next_ticket_number(db, clock, "YW")
     assert a != b
+
+
+def test_a_long_transaction_does_not_hold_up_the_next_ticket_number(
+    database: Database, clock: FixedClock
+) -> None:
+    """On PostgreSQL the day's counter is bumped in a transaction of its own: a ticket
+    whose transaction is still open (a bot handoff waiting on the shop) must not make
+    the next ticket wait for its day row. SQLite has one writer at a time by design."""
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite serialises writers; the counter stays in the caller's transaction")
+    holding = threading.Event()
+    release = threading.Event()
+    numbers: list[str] = []
+
+    def long_handoff() -> None:
+        with database.transaction() as db:
+            numbers.append(next_ticket_number(db, clock, "YW"))
+            holding.set()
+            release.wait(30)
+
+    first = threading.Thread(target=long_handoff)
+    first.start()
+    try:
+        assert holding.wait(30)
+        second: list[str] = []
+        other = threading.Thread(
+            target=lambda: second.append(_number_in_own_transaction(database, clock))
+        )
+        other.start()
+        other.join(20)
+        assert second, "the second ticket waited for the first one's transaction"
+        assert second[0] != numbers[0]
+    finally:
+        release.set()
+        first.join(30)
+
+
+def _number_in_own_transaction(database: Database, clock: FixedClock) -> str:
+    with database.transaction() as db:
+        return next_ticket_number(db, clock, "YW")

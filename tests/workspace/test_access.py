@@ -132,6 +132,7 @@ def ids(
             "incident_id": _incident_id(database, clock),
             "fmt": "csv",
             "subscription_id": _subscription_id(client, seat),
+            "hold_id": _hold_id(database, clock, reported.customer_id),
             **_notify_ids(database, clock),
             **_channel_ids(client, seat, database, reported.customer_id),
         }
@@ -145,6 +146,14 @@ def _announcement_id(database: Database, clock: FixedClock, team: StaffTeam) -> 
     new = NewAnnouncement(title="速充科技充值延迟", body="预计30分钟内恢复", order_nos=["X"])
     with database.transaction() as db:
         return publish_announcement(db, clock, new, actor=Actor.staff(team.supervisor)).id
+
+
+def _hold_id(database: Database, clock: FixedClock, customer_id: str) -> str:
+    from yiwen.auth.audit import Actor
+    from yiwen.retention.holds import place_hold
+
+    with database.transaction() as db:
+        return place_hold(db, clock, customer_id, "诉讼保全", actor=Actor.system()).id
 
 
 def _subscription_id(client: TestClient, seat: Seats) -> str:

@@ -134,6 +134,8 @@ def test_the_inbox_lists_the_most_recently_touched_ticket_first(
         {"limit": "0"},
         {"limit": "101"},
         {"urgent": "maybe"},
+        {"priority": "asap"},
+        {"queue": "q" * 41},
     ],
 )
 def test_inbox_rejects_unknown_filter_values_with_a_json_422(

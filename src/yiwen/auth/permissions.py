@@ -56,6 +56,8 @@ INCIDENT_MANAGE = "incident.manage"  # anomaly incidents: read, acknowledge, res
 ANNOUNCEMENT_MANAGE = "announcement.manage"  # announcements and notices (admin, supervisor)
 WORKFORCE_MANAGE = "workforce.manage"  # agents' shifts (admin, supervisor)
 CONNECTOR_MANAGE = "connector.manage"  # the store connector's settings view and health check
+RETENTION_MANAGE = "retention.manage"  # the retention policy, legal holds, runs (admin only)
+ARCHIVE_READ = "archive.read"  # read archived transcripts (audited): admin, supervisor, security
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(
     {
@@ -90,6 +92,8 @@ ALL_PERMISSIONS: frozenset[str] = frozenset(
         ANNOUNCEMENT_MANAGE,
         WORKFORCE_MANAGE,
         CONNECTOR_MANAGE,
+        RETENTION_MANAGE,
+        ARCHIVE_READ,
     }
 )
 
@@ -112,14 +116,15 @@ _AGENT_L1 = _CASEWORK | {ORDER_RESEND, ORDER_REPUSH, ORDER_REFUND, COUPON_ISSUE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
-    "supervisor": ALL_PERMISSIONS - {STAFF_MANAGE},
+    # Deciding what data is destroyed is the operator's call, not a team lead's.
+    "supervisor": ALL_PERMISSIONS - {STAFF_MANAGE, RETENTION_MANAGE},
     # L1 resends and refunds small amounts; a card key stays masked, freezing is security's.
     "agent_l1": _AGENT_L1,
     "agent_l2": _AGENT_L1 | {TICKET_ASSIGN, CARD_KEY_REVEAL},
     "tech": _CASEWORK | {ORDER_RESEND, ORDER_REPUSH, CARD_KEY_REVEAL},
     "finance": _CASEWORK | {ORDER_REFUND, COUPON_ISSUE},
     "supplier_liaison": _CASEWORK | {ORDER_RESEND, ORDER_REPUSH},
-    "security": _CASEWORK | {ACCOUNT_FREEZE, CARD_KEY_REVEAL, AUDIT_READ},
+    "security": _CASEWORK | {ACCOUNT_FREEZE, CARD_KEY_REVEAL, AUDIT_READ, ARCHIVE_READ},
 }
 
 

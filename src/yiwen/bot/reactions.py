@@ -7,13 +7,17 @@ customer writing again in a conversation the bot resolved gets the bot again
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yiwen.bot.models import BotSession
 from yiwen.conversations.models import Conversation
+from yiwen.conversations.pipeline import add_prefetch
 from yiwen.core.db import session_context
 from yiwen.core.events import DomainEvent, bus
 from yiwen.core.settings import Settings
+
+_PREFETCHED_SESSIONS = "yiwen_bot_prefetched_sessions"
 
 
 def _bot_enabled(session: Session) -> bool:
@@ -37,7 +41,12 @@ def back_to_bot(session: Session, event: DomainEvent) -> None:
     conversation = session.get(Conversation, message.get("conversation_id"))
     if conversation is None or conversation.status != "waiting" or conversation.assignee_id:
         return
-    bot = session.get(BotSession, conversation.id)
+    prefetched: dict[str, BotSession | None] = session.info.get(_PREFETCHED_SESSIONS, {})
+    bot = (
+        prefetched[conversation.id]
+        if conversation.id in prefetched
+        else session.get(BotSession, conversation.id)
+    )
     if bot is None or bot.state != "resolved" or not _bot_enabled(session):
         return
     conversation.status = "bot"
@@ -45,6 +54,14 @@ def back_to_bot(session: Session, event: DomainEvent) -> None:
     bot.failures, bot.clarifications, bot.ticket_id = 0, 0, None
 
 
+def prefetch_sessions(session: Session, conversation_ids: list[str]) -> None:
+    """The message pipeline's batch: every bot session ``back_to_bot`` may read."""
+    list(
+        session.scalars(select(BotSession).where(BotSession.conversation_id.in_(conversation_ids)))
+    )
+
+
 def install_reactions() -> None:
     bus.subscribe_in_transaction("conversation.started", start_with_bot)
     bus.subscribe_in_transaction("message.created", back_to_bot)
+    add_prefetch(prefetch_sessions)

@@ -9,7 +9,9 @@ fresh transaction, so the customer is never left talking to a broken bot.
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,11 +25,14 @@ from yiwen.bot.nlu.types import Understanding
 from yiwen.bot.rephrasing import HELD_REPLIES, HeldReply, post_held_replies
 from yiwen.bot.turn import handoff
 from yiwen.conversations.models import Conversation, Message
+from yiwen.conversations.pipeline import running_in_pipeline, status_in_pipeline
 from yiwen.core.clock import Clock
 from yiwen.core.db import Database, session_context
 from yiwen.core.events import DomainEvent, bus
 from yiwen.core.settings import Settings
 from yiwen.store.protocol import StoreConnector, StoreUnavailable
+
+BOT_SHARDS = 4
 
 log = logging.getLogger("yiwen.bot")
 NEUTRAL = Understanding("out_of_scope", 0.0)
@@ -97,12 +102,32 @@ class BotRunner:
         self.store = store
         # Off unless an LLM is configured: then answers are reworded (yiwen.bot.rephrasing).
         self.assistant = assistant(settings)
+        # Turns for messages from the message pipeline run here, not on the pipeline's
+        # thread: a slow shop must not hold up other conversations' SLA clocks and
+        # realtime events. One thread per shard keeps each conversation's turns in order.
+        self._shards: list[ThreadPoolExecutor] = []
 
     def attach(self) -> None:
         bus.subscribe("message.created", self.on_message)
 
     def detach(self) -> None:
         bus.unsubscribe("message.created", self.on_message)
+        shards, self._shards = self._shards, []
+        for shard in shards:
+            shard.shutdown(wait=True)
+
+    def wait_idle(self) -> None:
+        """Return once every turn handed to the shards so far has been taken."""
+        for shard in list(self._shards):
+            shard.submit(lambda: None).result()
+
+    def _shard(self, conversation_id: str) -> ThreadPoolExecutor:
+        if not self._shards:
+            self._shards = [
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"yiwen-bot-{n}")
+                for n in range(BOT_SHARDS)
+            ]
+        return self._shards[zlib.crc32(conversation_id.encode()) % len(self._shards)]
 
     def on_message(self, event: DomainEvent) -> None:
         message = event.payload.get("message")
@@ -111,8 +136,21 @@ class BotRunner:
         if not self.settings.bot_enabled:
             return
         conversation_id, message_id = message.get("conversation_id"), message.get("id")
-        if isinstance(conversation_id, str) and isinstance(message_id, int):
+        if not (isinstance(conversation_id, str) and isinstance(message_id, int)):
+            return
+        if running_in_pipeline():
+            known = status_in_pipeline(conversation_id)
+            if known is not None and known != "bot":
+                return  # most messages: a human has the conversation
+            self._shard(conversation_id).submit(self._run_turn_logged, conversation_id, message_id)
+        else:
             self.run_turn(conversation_id, message_id)
+
+    def _run_turn_logged(self, conversation_id: str, message_id: int) -> None:
+        try:
+            self.run_turn(conversation_id, message_id)
+        except Exception:  # a turn that cannot even hand off must not kill its shard
+            log.exception("bot turn for message %s failed", message_id)
 
     def bot_is_answering(self, conversation_id: str) -> bool:
         """Whether the conversation is the bot's, read without taking the write lock.

@@ -129,13 +129,14 @@ def receive(
 
 
 def open_conversation_of(db: Session, account_id: str, customer_id: str) -> Conversation | None:
-    """The customer's newest conversation on this account that is not closed."""
+    """The customer's newest conversation on this account that is not closed (nor archived)."""
     return db.scalar(
         select(Conversation)
         .where(
             Conversation.customer_id == customer_id,
             Conversation.channel_account_id == account_id,
             Conversation.status != "closed",
+            Conversation.archived_at.is_(None),
         )
         .order_by(Conversation.last_message_at.desc())
         .limit(1)
@@ -151,7 +152,12 @@ def _conversation_for(
 ) -> Conversation:
     if conversation_id is not None:
         named = db.get(Conversation, conversation_id)
-        if named is not None and named.customer_id == customer.id and named.status != "closed":
+        if (
+            named is not None
+            and named.customer_id == customer.id
+            and named.status != "closed"
+            and named.archived_at is None
+        ):
             return named
     current = open_conversation_of(db, account.id, customer.id)
     if current is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, UploadFile, WebSocket, status
+from fastapi import APIRouter, Query, Request, Response, UploadFile, WebSocket, status
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +17,7 @@ from yiwen.conversations.access import (
     principal_from_conversation_token,
     principal_from_shop_token,
 )
+from yiwen.conversations.intake import MessageIntake
 from yiwen.conversations.realtime import conversation_topic
 from yiwen.conversations.schemas import (
     AttachmentOut,
@@ -38,7 +39,17 @@ from yiwen.customers.service import (
     link_identity,
     normalise_contact,
 )
-from yiwen.http.deps import AppClock, AppSettings, CurrentCustomer, DbSession, OptionalCustomer
+from yiwen.http.deps import (
+    CONVERSATION_TOKEN_HEADER,
+    SHOP_TOKEN_HEADER,
+    AppClock,
+    AppSettings,
+    CurrentCustomer,
+    DbSession,
+    OptionalCustomer,
+    bearer_token,
+    current_customer,
+)
 from yiwen.http.files import attachment_response
 from yiwen.http.websocket import stream_topic
 
@@ -72,29 +83,71 @@ def read_conversation(conversation_id: str, db: DbSession, who: CurrentCustomer)
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=status.HTTP_201_CREATED)
-def post_message(
-    conversation_id: str,
-    body: PostMessage,
-    response: Response,
-    db: DbSession,
-    clock: AppClock,
-    settings: AppSettings,
-    who: CurrentCustomer,
+async def post_message(
+    conversation_id: str, body: PostMessage, request: Request, response: Response
 ) -> MessageOut:
-    """Send a message. The same ``client_msg_id`` again returns the stored message (200)."""
-    conversation = get_conversation_for(db, who, conversation_id)
-    message, created = service.post_customer_message(
-        db,
-        clock,
-        conversation,
-        body=body.body,
-        client_msg_id=body.client_msg_id,
-        attachment_ids=body.attachment_ids,
-        max_chars=settings.message_max_chars,
+    """Send a message. The same ``client_msg_id`` again returns the stored message (200).
+
+    A text message with a conversation token goes through the fast intake
+    (yiwen.conversations.intake) when reactions are deferred; anything else, or
+    ``message_reactions = "inline"``, through the ordinary transaction.
+    """
+    settings: Settings = request.app.state.settings
+    token = request.headers.get(CONVERSATION_TOKEN_HEADER) or bearer_token(request)
+    fast = (
+        settings.message_reactions == "deferred"
+        and not body.attachment_ids
+        and token is not None
+        and not request.headers.get(SHOP_TOKEN_HEADER)
     )
+    if fast and token is not None:
+        intake: MessageIntake = request.app.state.intake
+        owner = intake.tokens.get(token)
+        if owner is None:
+            owner = await run_in_threadpool(_conversation_of_token, request, token)
+            intake.tokens.put(token, owner)
+        if owner != conversation_id:
+            raise NotFound("conversation_not_found")
+        accepted = await intake.submit(conversation_id, body.body, body.client_msg_id)
+        stored, created = MessageOut.model_validate(accepted.message), accepted.created
+    else:
+        stored, created = await run_in_threadpool(
+            _post_in_transaction, request, conversation_id, body
+        )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return MessageOut.model_validate(message)
+    return stored
+
+
+def _conversation_of_token(request: Request, token: str) -> str:
+    database: Database = request.app.state.database
+    with database.reading() as db:
+        principal = principal_from_conversation_token(db, token)
+    assert principal.conversation_id is not None
+    return principal.conversation_id
+
+
+def _post_in_transaction(
+    request: Request, conversation_id: str, body: PostMessage
+) -> tuple[MessageOut, bool]:
+    """The ordinary path: one transaction for this message (and, inline, its reactions)."""
+    state = request.app.state
+    settings: Settings = state.settings
+    database: Database = state.database
+    with database.transaction() as db:
+        who = current_customer(request, db, state.clock, settings)
+        conversation = get_conversation_for(db, who, conversation_id)
+        message, created = service.post_customer_message(
+            db,
+            state.clock,
+            conversation,
+            body=body.body,
+            client_msg_id=body.client_msg_id,
+            attachment_ids=body.attachment_ids,
+            max_chars=settings.message_max_chars,
+            defer_reactions=settings.message_reactions == "deferred",
+        )
+        return MessageOut.model_validate(message), created
 
 
 @router.get("/conversations/{conversation_id}/messages")

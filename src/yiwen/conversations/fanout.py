@@ -22,9 +22,12 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from typing import cast
 
 import redis
 import redis.asyncio as aioredis
+
+from yiwen.conversations.realtime import Frame
 
 log = logging.getLogger("yiwen.realtime.redis")
 
@@ -65,7 +68,7 @@ class RedisFanout:
             if item is _STOP:
                 client.close()
                 return
-            channel, text = item  # type: ignore[misc]
+            channel, text = cast(tuple[str, str], item)
             try:
                 client.publish(channel, text)
             except redis.RedisError as error:
@@ -95,7 +98,8 @@ class RedisFanout:
                         continue
                     channel = message["channel"].decode()
                     try:
-                        data = json.loads(message["data"])
+                        raw: str = message["data"].decode()
+                        data = Frame(json.loads(raw), raw)
                     except ValueError:
                         log.warning("unreadable realtime event on %s", channel)
                         continue

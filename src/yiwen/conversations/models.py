@@ -7,12 +7,16 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,8 +35,10 @@ AutoId = BigInteger().with_variant(Integer(), "sqlite")
 class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
-        Index("ix_conversation_status_last", "status", "last_message_at"),
-        Index("ix_conversation_assignee_last", "assignee_id", "last_message_at"),
+        # The inbox pages on (last_message_at, id): the id in each index saves a sort.
+        Index("ix_conversation_last", "last_message_at", "id"),
+        Index("ix_conversation_status_last", "status", "last_message_at", "id"),
+        Index("ix_conversation_assignee_last", "assignee_id", "last_message_at", "id"),
         Index("ix_conversation_customer", "customer_id", "created_at"),
         Index("ix_conversation_channel_account", "channel_account_id", "customer_id"),
     )
@@ -50,6 +56,9 @@ class Conversation(Base):
     unread_for_staff: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Set by retention (yiwen.retention): the messages moved to conversation_archives and
+    # this row stays as a stub so tickets and the customer 360 still point at it.
+    archived_at: Mapped[datetime | None]
 
 
 class Message(Base):
@@ -59,6 +68,13 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "client_msg_id", name="uq_message_client_id"),
         Index("ix_message_conversation_id", "conversation_id", "id"),
+        # Only the few messages still waiting for their reactions are in this index.
+        Index(
+            "ix_message_reactions_pending",
+            "id",
+            postgresql_where=text("reactions_pending"),
+            sqlite_where=text("reactions_pending"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
@@ -72,3 +88,8 @@ class Message(Base):
     attachment_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     ticket_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # A customer message taken in by the fast path (yiwen.conversations.pipeline) is
+    # stored first and answered to the client; its reactions (SLA clocks, routing,
+    # search index, notifications, the bot) run right after, in batches, and clear this.
+    reactions_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reactions_attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING
@@ -39,6 +40,21 @@ def realtime_fanout(settings: Settings) -> RedisFanout | None:
 
 def conversation_topic(conversation_id: str) -> str:
     return f"conversation:{conversation_id}"
+
+
+class Frame(dict[str, object]):
+    """An event with its JSON text, serialised once however many sockets it goes to.
+
+    The console's stream has every agent subscribed to every event: encoding per
+    socket would cost the event loop one ``json.dumps`` per agent per event.
+    Events from Redis arrive as that text already.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, data: dict[str, object], text: str | None = None) -> None:
+        super().__init__(data)
+        self.text = text if text is not None else json.dumps(data, ensure_ascii=False, default=str)
 
 
 class RealtimeHub:
@@ -87,14 +103,20 @@ class RealtimeHub:
         self._loop.call_soon_threadsafe(self._deliver, topic, data)
 
     def _deliver(self, topic: str, data: dict[str, object]) -> None:
-        for queue in list(self._subscribers.get(topic, ())):
+        subscribers = self._subscribers.get(topic)
+        if not subscribers:
+            return
+        frame = data if isinstance(data, Frame) else Frame(data)
+        for queue in list(subscribers):
             try:
-                queue.put_nowait(data)
+                queue.put_nowait(frame)
             except asyncio.QueueFull:
                 log.warning("realtime subscriber on %s is behind; dropping an event", topic)
 
     def on_event(self, event: DomainEvent) -> None:
         """Route a domain event to the staff stream and, if public, to the customer's stream."""
+        if event.announced:
+            return
         payload = dict(event.payload)
         payload.pop("customer_id", None)
         data: dict[str, object] = {"type": event.name, **payload}

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from yiwen.attachments.service import get_customer_attachments
 from yiwen.conversations.models import Conversation, Message
 from yiwen.core.clock import Clock
-from yiwen.core.errors import Conflict, InvalidInput, NotFound
-from yiwen.core.events import emit
+from yiwen.core.errors import Conflict, Gone, InvalidInput, NotFound
+from yiwen.core.events import call_after_commit, emit
 from yiwen.core.i18n import register_messages
 from yiwen.core.ids import hash_token, new_token
 from yiwen.customers.models import Customer
@@ -27,10 +28,20 @@ register_messages(
             "This client_msg_id was used for another message",
         ),
         "conversation_closed": ("会话已结束，请发起新的会话", "The conversation is closed"),
+        "conversation_archived": (
+            "该会话已超过保留期限并归档，请发起新的会话",
+            "This conversation has been archived; please start a new one",
+        ),
     }
 )
 
 PREVIEW_CHARS = 100
+# Session.info key of the callable that wakes this process's message pipeline; the app
+# puts it in its database's context (yiwen.web.app), tools and the worker do without.
+PIPELINE_WAKE = "message_pipeline_wake"
+# Session.info key of the callable that shows a just-stored message to realtime clients
+# (the app's hub); the pipeline's later ``message.created`` is marked as announced.
+ANNOUNCE_MESSAGE = "message_announce"
 
 
 def message_payload(message: Message) -> dict[str, object]:
@@ -77,6 +88,12 @@ def get_conversation(db: Session, conversation_id: str) -> Conversation:
     return conversation
 
 
+def check_not_archived(conversation: Conversation) -> None:
+    """An archived conversation takes no new message; the writer starts a new conversation."""
+    if conversation.archived_at is not None:
+        raise Gone("conversation_archived")
+
+
 def check_message_body(body: str, has_attachments: bool, limit: int) -> str:
     text = body.strip()
     if not text and not has_attachments:
@@ -95,41 +112,57 @@ def post_customer_message(
     client_msg_id: str,
     attachment_ids: list[str],
     max_chars: int,
+    defer_reactions: bool = False,
 ) -> tuple[Message, bool]:
     """Store a customer's message once per ``client_msg_id``; returns (message, created).
 
     Widgets resend after a lost connection; the second copy must return the
     first, not store a duplicate. The same id with other content is a client bug.
+
+    With ``defer_reactions`` only the message and its conversation's counters are
+    written here; ``message.created`` and everything that reacts to it (SLA clocks,
+    routing, search, notifications, the bot) follow in the message pipeline
+    (yiwen.conversations.pipeline), which this transaction wakes when it commits.
     """
     text = check_message_body(body, bool(attachment_ids), max_chars)
-    existing = _find_by_client_id(db, conversation.id, client_msg_id)
-    if existing is not None:
-        return _check_replay(existing, text, attachment_ids), False
+    check_not_archived(conversation)
     if conversation.status == "closed":
+        existing = _find_by_client_id(db, conversation.id, client_msg_id)
+        if existing is not None:
+            return _check_replay(existing, text, attachment_ids), False
         raise Conflict("conversation_closed")
     get_customer_attachments(db, conversation.customer_id, attachment_ids)
-    message = Message(
+    message = _insert_once(
+        db,
         conversation_id=conversation.id,
         sender_type="customer",
         sender_id=conversation.customer_id,
+        sender_name=None,
         body=text,
+        visibility="public",
         client_msg_id=client_msg_id,
         attachment_ids=list(attachment_ids),
+        ticket_id=None,
         created_at=clock.now(),
+        reactions_pending=defer_reactions,
+        reactions_attempts=0,
     )
-    try:
-        with db.begin_nested():
-            db.add(message)
-            db.flush()
-    except IntegrityError:
-        # A concurrent copy of the same message won the race: return that one.
-        raced = _find_by_client_id(db, conversation.id, client_msg_id)
-        if raced is None:
-            raise
-        return _check_replay(raced, text, attachment_ids), False
-    _touch(db, conversation, message, from_customer=True)
-    if conversation.status == "resolved":
-        conversation.status = "waiting" if conversation.assignee_id is None else "open"
+    if message is None:
+        # Stored before (a resend), or by a concurrent copy that won the race.
+        existing = _find_by_client_id(db, conversation.id, client_msg_id)
+        if existing is None:
+            raise Conflict("client_msg_id_reused")
+        return _check_replay(existing, text, attachment_ids), False
+    if defer_reactions:
+        wake = db.info.get(PIPELINE_WAKE)
+        if callable(wake):
+            call_after_commit(db, wake)
+        announce = db.info.get(ANNOUNCE_MESSAGE)
+        if callable(announce):
+            payload = message_payload(message)
+            call_after_commit(db, lambda: announce(payload, conversation.customer_id))
+        return message, True
+    customer_wrote(conversation, message)
     emit(
         db,
         "message.created",
@@ -137,6 +170,19 @@ def post_customer_message(
         customer_id=conversation.customer_id,
     )
     return message, True
+
+
+def _insert_once(db: Session, **values: object) -> Message | None:
+    """INSERT the message unless its (conversation, client_msg_id) exists: one statement,
+    no savepoint; ``None`` when it existed."""
+    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = (
+        insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["conversation_id", "client_msg_id"])
+        .returning(Message)
+    )
+    return db.scalars(statement).first()
 
 
 def post_staff_message(
@@ -154,6 +200,7 @@ def post_staff_message(
     attachment_ids: list[str] | None = None,
 ) -> Message:
     """A reply or internal note from an agent, the bot or the system."""
+    check_not_archived(conversation)
     text = check_message_body(body, bool(attachment_ids), max_chars)
     message = Message(
         conversation_id=conversation.id,
@@ -169,7 +216,7 @@ def post_staff_message(
     db.add(message)
     db.flush()
     if visibility == "public":
-        _touch(db, conversation, message, from_customer=False)
+        _touch(conversation, message, from_customer=False)
     emit(
         db,
         "message.created",
@@ -219,9 +266,15 @@ def _check_replay(existing: Message, text: str, attachment_ids: list[str]) -> Me
     return existing
 
 
-def _touch(
-    db: Session, conversation: Conversation, message: Message, *, from_customer: bool
-) -> None:
+def customer_wrote(conversation: Conversation, message: Message) -> None:
+    """What a customer's message changes on its conversation: the preview, the unread
+    count, and a resolved conversation reopens (to its agent, or to the queue)."""
+    _touch(conversation, message, from_customer=True)
+    if conversation.status == "resolved":
+        conversation.status = "waiting" if conversation.assignee_id is None else "open"
+
+
+def _touch(conversation: Conversation, message: Message, *, from_customer: bool) -> None:
     conversation.last_message_at = message.created_at
     conversation.updated_at = message.created_at
     preview = message.body or "[附件]"

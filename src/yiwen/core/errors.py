@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 ErrorKind = Literal[
-    "invalid", "unauthenticated", "forbidden", "not_found", "conflict", "too_large", "rate_limited"
+    "invalid",
+    "unauthenticated",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "gone",
+    "too_large",
+    "rate_limited",
 ]
 
 
@@ -38,6 +45,12 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     kind = "conflict"
+
+
+class Gone(DomainError):
+    """The thing existed and was removed on purpose (an archived conversation)."""
+
+    kind = "gone"
 
 
 class TooLarge(DomainError):

@@ -27,12 +27,16 @@ log = logging.getLogger("yiwen.events")
 _PENDING = "yiwen_pending_events"
 _HOLD = "yiwen_hold_events"
 _COMMITTED = "yiwen_committed_events"
+_AFTER_COMMIT = "yiwen_after_commit_calls"
 
 
 @dataclass(frozen=True)
 class DomainEvent:
     name: str
     payload: dict[str, object] = field(default_factory=dict)
+    # Already shown to realtime clients when the fact was stored (a customer message
+    # from the fast intake); the realtime hub does not send it again.
+    announced: bool = False
 
 
 Listener = Callable[[DomainEvent], None]
@@ -41,16 +45,23 @@ TransactionalListener = Callable[[Session, DomainEvent], None]
 
 class EventBus:
     def __init__(self) -> None:
-        self._listeners: dict[str, list[Listener]] = defaultdict(list)
+        # One list for named and "*" listeners: they run in the order they subscribed.
+        self._listeners: list[tuple[str, Listener]] = []
         self._in_transaction: dict[str, list[TransactionalListener]] = defaultdict(list)
 
     def subscribe(self, name: str, listener: Listener) -> None:
-        """Listen to one event name, or to every event with ``"*"``."""
-        self._listeners[name].append(listener)
+        """Listen to one event name, or to every event with ``"*"``.
+
+        Listeners run in the order they subscribed, whichever way they did. The
+        realtime hub (``"*"``) subscribes before the bot (``message.created``),
+        whose turn commits and publishes its answer from inside its listener: the
+        customer's message must reach the sockets before that answer.
+        """
+        self._listeners.append((name, listener))
 
     def unsubscribe(self, name: str, listener: Listener) -> None:
-        if listener in self._listeners.get(name, []):
-            self._listeners[name].remove(listener)
+        if (name, listener) in self._listeners:
+            self._listeners.remove((name, listener))
 
     def subscribe_in_transaction(self, name: str, listener: TransactionalListener) -> None:
         """React inside the emitter's transaction (``"*"`` for every event).
@@ -77,7 +88,9 @@ class EventBus:
             listener(session, event)
 
     def publish(self, event: DomainEvent) -> None:
-        for listener in [*self._listeners.get(event.name, []), *self._listeners.get("*", [])]:
+        for name, listener in list(self._listeners):
+            if name not in (event.name, "*"):
+                continue
             try:
                 listener(event)
             except Exception:  # a broken listener must not undo a committed action
@@ -89,9 +102,23 @@ bus = EventBus()
 
 def emit(session: Session, name: str, **payload: object) -> None:
     """Run the in-transaction reactions now; queue the event for release after commit."""
-    event = DomainEvent(name, payload)
+    emit_event(session, DomainEvent(name, payload))
+
+
+def emit_event(session: Session, event: DomainEvent) -> None:
+    """:func:`emit` for an event built by the caller (one already ``announced``)."""
     session.info.setdefault(_PENDING, []).append(event)
     bus.react(session, event)
+
+
+def call_after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Call ``callback`` once this session's transaction has committed; never on rollback.
+
+    For signals that are not domain facts (no webhook or realtime client should see
+    them), such as waking the message pipeline when a message waits for its reactions.
+    """
+    calls: list[Callable[[], None]] = session.info.setdefault(_AFTER_COMMIT, [])
+    calls.append(callback)
 
 
 def hold_until_released(session: Session) -> None:
@@ -110,6 +137,11 @@ def release_held(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _release_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:  # like a listener: the commit already happened
+            log.exception("after-commit call failed")
     pending: list[DomainEvent] = session.info.pop(_PENDING, [])
     if session.info.get(_HOLD):
         session.info.setdefault(_COMMITTED, []).extend(pending)
@@ -121,3 +153,4 @@ def _release_after_commit(session: Session) -> None:
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_AFTER_COMMIT, None)

@@ -6,6 +6,7 @@ import secrets
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,11 @@ class Settings(BaseSettings):
     session_ttl_hours: int = 12
     upload_max_bytes: int = 10 * 1024 * 1024
     message_max_chars: int = 5000
+    # Customer messages through the public API (issue 9): "deferred" stores the message,
+    # answers the client and runs its reactions (SLA, routing, search, notifications, the
+    # bot) a moment later in batches (yiwen.conversations.pipeline); "inline" runs them in
+    # the request's own transaction, as the channel adapters always do.
+    message_reactions: Literal["deferred", "inline"] = "deferred"
     refund_limits: dict[str, Decimal | None] = Field(default_factory=_default_refund_limits)
     coupon_limits: dict[str, Decimal | None] = Field(default_factory=_default_coupon_limits)
     cookie_secure: bool = False

@@ -32,6 +32,7 @@ STATUS_BY_KIND = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "gone": 410,
     "too_large": 413,
     "rate_limited": 429,
 }

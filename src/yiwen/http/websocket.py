@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from yiwen.conversations.realtime import RealtimeHub
+from yiwen.conversations.realtime import Frame, RealtimeHub
 
 
 async def stream_topic(
@@ -34,17 +35,26 @@ async def stream_topic(
                 if on_text is not None:
                     on_text(text)
 
-    receiver = asyncio.create_task(receive())
-    try:
-        while not receiver.done():
-            getter = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
-            if getter in done:
-                await websocket.send_json(getter.result())
+    async def send() -> None:
+        while True:
+            frame = await queue.get()
+            if isinstance(frame, Frame):
+                await websocket.send_text(frame.text)
             else:
-                getter.cancel()
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+                await websocket.send_text(json.dumps(frame, ensure_ascii=False, default=str))
+
+    # Two long-lived tasks per socket, not one task per event: whichever ends first
+    # (the client went away, or sending failed) ends the other.
+    receiver = asyncio.create_task(receive())
+    sender = asyncio.create_task(send())
+    try:
+        await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         receiver.cancel()
+        sender.cancel()
+        for task in (receiver, sender):
+            with contextlib.suppress(
+                asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError
+            ):
+                await task
         hub.unsubscribe(topic, queue)

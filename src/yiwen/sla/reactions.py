@@ -13,6 +13,7 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yiwen.conversations.pipeline import add_prefetch
 from yiwen.core.clock import Clock
 from yiwen.core.db import session_context
 from yiwen.core.events import DomainEvent, bus
@@ -24,6 +25,7 @@ from yiwen.tickets.models import Ticket
 from yiwen.tickets.status import OPEN_STATUSES
 
 Reaction = Callable[[Session, DomainEvent], None]
+_PREFETCHED_TICKETS = "yiwen_sla_prefetched_tickets"
 
 
 def _clock(db: Session) -> Clock:
@@ -116,12 +118,42 @@ def on_ticket_reopened(db: Session, event: DomainEvent) -> None:
     closing.forget(db, ticket.id)
 
 
+def prefetch_clocks(db: Session, conversation_ids: list[str]) -> None:
+    """The message pipeline's batch: the tickets (and their clocks) a customer's message
+    in these conversations may move, read once for the whole batch. The lists keep the
+    objects alive: the session's identity map holds unmodified objects only weakly."""
+    tickets = list(
+        db.scalars(
+            select(Ticket).where(
+                Ticket.conversation_id.in_(conversation_ids),
+                Ticket.status.in_((*OPEN_STATUSES, "resolved")),
+            )
+        )
+    )
+    clocks_read = (
+        list(db.scalars(select(TicketSla).where(TicketSla.ticket_id.in_([t.id for t in tickets]))))
+        if tickets
+        else []
+    )
+    by_conversation: dict[str, list[Ticket]] = {cid: [] for cid in conversation_ids}
+    for ticket in tickets:
+        by_conversation[str(ticket.conversation_id)].append(ticket)
+    db.info[_PREFETCHED_TICKETS] = (by_conversation, clocks_read)
+
+
 def _tickets_of_message(db: Session, message: dict[str, object]) -> list[Ticket]:
     if message.get("ticket_id"):
         ticket = db.get(Ticket, str(message["ticket_id"]))
         return [ticket] if ticket is not None else []
     if not message.get("conversation_id"):
         return []
+    prefetched = db.info.get(_PREFETCHED_TICKETS)
+    if prefetched is not None and message.get("sender_type") == "customer":
+        found = prefetched[0].get(str(message["conversation_id"]))
+        if found is not None:
+            # A customer's message creates no ticket in its own reactions, so the batch's
+            # read still holds; the statuses are the live objects'.
+            return [t for t in found if t.status in (*OPEN_STATUSES, "resolved")]
     return list(
         db.scalars(
             select(Ticket).where(
@@ -168,3 +200,4 @@ REACTIONS: dict[str, Reaction] = {
 def install_reactions() -> None:
     for name, reaction in REACTIONS.items():
         bus.subscribe_in_transaction(name, reaction)
+    add_prefetch(prefetch_clocks)

@@ -1,7 +1,13 @@
 """Public ticket numbers: ``YW20261122-000123``, counted per Shanghai calendar day.
 
 The counter row is bumped with one upsert, so two processes never hand out
-the same number and a number is never reused after a rollback of its day row.
+the same number. On PostgreSQL the bump commits at once on a connection of its
+own: the day's row is one row for every ticket of the day, and holding its lock
+to the end of a long transaction (a bot handoff that looked the order up first)
+queued every other ticket behind it (issue 9's load test). A ticket whose
+transaction then rolls back leaves a gap in the day's numbers, never a number
+used twice. SQLite has one writer at a time anyway, so there the bump stays in
+the caller's transaction.
 """
 
 from __future__ import annotations
@@ -25,5 +31,10 @@ def next_ticket_number(db: Session, clock: Clock, prefix: str) -> str:
         )
         .returning(TicketCounter.value)
     )
-    value = db.execute(statement).scalar_one()
+    if dialect == "postgresql":
+        with db.get_bind().engine.connect() as connection:
+            value = connection.execute(statement).scalar_one()
+            connection.commit()
+    else:
+        value = db.execute(statement).scalar_one()
     return f"{prefix}{day}-{value:06d}"

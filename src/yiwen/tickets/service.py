@@ -8,22 +8,23 @@ transaction. Events for listeners are released after commit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import yiwen.tickets.messages  # noqa: F401  (registers the texts)
 from yiwen.auth.audit import Actor, record_audit
 from yiwen.core.clock import Clock
-from yiwen.core.cursor import decode_cursor, encode_cursor
 from yiwen.core.errors import Conflict, InvalidInput, NotFound
 from yiwen.core.events import emit
 from yiwen.tickets import taxonomy
+from yiwen.tickets.listing import TicketFilter as TicketFilter
+from yiwen.tickets.listing import list_tickets as list_tickets
+from yiwen.tickets.listing import recent_tickets_of_customer as recent_tickets_of_customer
 from yiwen.tickets.models import CsatRating, Ticket, TicketEvent, TicketOrder
 from yiwen.tickets.numbering import next_ticket_number
-from yiwen.tickets.status import OPEN_STATUSES, check_transition
+from yiwen.tickets.status import check_transition
 
 
 @dataclass
@@ -407,56 +408,3 @@ def timeline(db: Session, ticket: Ticket, *, include_internal: bool) -> list[Tic
     if not include_internal:
         query = query.where(TicketEvent.visibility == "public")
     return list(db.scalars(query.order_by(TicketEvent.id)))
-
-
-@dataclass(frozen=True)
-class TicketFilter:
-    assignee_id: str | None = None
-    unassigned: bool = False
-    statuses: tuple[str, ...] = ()
-    category: str | None = None
-    urgent: bool | None = None
-    customer_id: str | None = None
-    open_only: bool = False
-
-
-def list_tickets(
-    db: Session, filters: TicketFilter, *, cursor: str | None, limit: int
-) -> tuple[list[Ticket], str | None]:
-    """Newest activity first, keyset-paginated on (updated_at, id) so deep pages stay fast."""
-    query = select(Ticket)
-    if filters.assignee_id is not None:
-        query = query.where(Ticket.assignee_id == filters.assignee_id)
-    if filters.unassigned:
-        query = query.where(Ticket.assignee_id.is_(None))
-    statuses = filters.statuses or (OPEN_STATUSES if filters.open_only else ())
-    if statuses:
-        query = query.where(Ticket.status.in_(statuses))
-    if filters.category is not None:
-        query = query.where(Ticket.category == filters.category)
-    if filters.urgent is not None:
-        query = query.where(Ticket.urgent.is_(filters.urgent))
-    if filters.customer_id is not None:
-        query = query.where(Ticket.customer_id == filters.customer_id)
-    if cursor:
-        moment, key = decode_cursor(cursor)
-        query = query.where(
-            or_(Ticket.updated_at < moment, and_(Ticket.updated_at == moment, Ticket.id < key))
-        )
-    rows = list(
-        db.scalars(query.order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit + 1))
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].updated_at, rows[-1].id)
-    return rows, next_cursor
-
-
-def recent_tickets_of_customer(
-    db: Session, customer_id: str, *, since: datetime | None = None, limit: int = 20
-) -> list[Ticket]:
-    query = select(Ticket).where(Ticket.customer_id == customer_id)
-    if since is not None:
-        query = query.where(Ticket.created_at >= since)
-    return list(db.scalars(query.order_by(Ticket.created_at.desc()).limit(limit)))

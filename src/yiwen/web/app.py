@@ -11,10 +11,14 @@ from fastapi import FastAPI
 
 from yiwen import __version__
 from yiwen.bot.service import BotRunner
+from yiwen.conversations.intake import MessageIntake
+from yiwen.conversations.pipeline import MessagePipeline
 from yiwen.conversations.realtime import RealtimeHub, realtime_fanout
+from yiwen.conversations.service import ANNOUNCE_MESSAGE, PIPELINE_WAKE
+from yiwen.conversations.wakeups import RedisWakeups
 from yiwen.core.clock import Clock, SystemClock
 from yiwen.core.db import Database
-from yiwen.core.events import bus
+from yiwen.core.events import DomainEvent, bus
 from yiwen.core.settings import Settings, get_settings
 from yiwen.http.errors import install_error_handlers
 from yiwen.http.security import install_security
@@ -44,12 +48,32 @@ def create_app(
     hub = RealtimeHub(realtime_fanout(settings))
     worker = build_worker(database, settings, clock, store=lambda: _app_store(app))
     bot = BotRunner(database, clock, settings, store=lambda: _app_store(app))
+    # Deferred reactions run where the periodic jobs run: in this process, or in the
+    # `yiwen worker`s, which Redis wakes after each stored batch (otherwise they poll).
+    pipeline = MessagePipeline(database, clock)
+    wakeups = RedisWakeups(settings.redis_url) if settings.redis_url else None
+    wake = pipeline.wake if settings.worker_embedded else (wakeups.notify if wakeups else None)
+    if wake is not None:
+        database.context[PIPELINE_WAKE] = wake
+
+    def announce(message: dict[str, object], customer_id: str) -> None:
+        hub.on_event(
+            DomainEvent("message.created", {"message": message, "customer_id": customer_id})
+        )
+
+    database.context[ANNOUNCE_MESSAGE] = announce
+    intake = MessageIntake(
+        database, clock, wake=wake, announce=announce, max_chars=settings.message_max_chars
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
         bus.subscribe("*", hub.on_event)
         bot.attach()
+        if settings.worker_embedded:
+            pipeline.start()
+        intake.start()
         # Outbox deliveries and periodic jobs, unless separate `yiwen worker`s run them.
         embedded = EmbeddedWorker(worker) if settings.worker_embedded else None
         if embedded is not None:
@@ -59,6 +83,10 @@ def create_app(
         finally:
             if embedded is not None:
                 embedded.stop()
+            intake.stop()
+            pipeline.stop()
+            if wakeups is not None:
+                wakeups.close()
             bot.detach()
             bus.unsubscribe("*", hub.on_event)
             await hub.close()
@@ -75,6 +103,8 @@ def create_app(
     app.state.store = store
     app.state.hub = hub
     app.state.bot = bot
+    app.state.pipeline = pipeline
+    app.state.intake = intake
     app.state.worker = worker
     install_error_handlers(app)
     install_security(app, settings)

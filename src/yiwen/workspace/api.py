@@ -25,7 +25,7 @@ from yiwen.conversations.realtime import STAFF_TOPIC, RealtimeHub
 from yiwen.conversations.schemas import AttachmentOut, ConversationOut, MessageOut
 from yiwen.core.cursor import decode_cursor, encode_cursor
 from yiwen.core.db import Database
-from yiwen.core.errors import DomainError, InvalidInput, NotFound
+from yiwen.core.errors import DomainError, Gone, InvalidInput, NotFound
 from yiwen.customers.models import Customer
 from yiwen.http.deps import AppClock, AppSettings, DbSession, Store, require_permission
 from yiwen.http.files import attachment_response
@@ -77,6 +77,8 @@ def list_tickets(
     view: View = "all",
     status_: Annotated[list[str] | None, Query(alias="status")] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
+    priority: Literal["low", "normal", "high", "urgent"] | None = None,
+    queue: Annotated[str | None, Query(max_length=40)] = None,
     urgent: bool | None = None,
     open_only: bool = False,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -92,6 +94,8 @@ def list_tickets(
         unassigned=view == "unassigned",
         statuses=statuses,
         category=category,
+        priority=priority,
+        queue=queue,
         urgent=urgent,
         open_only=open_only,
     )
@@ -362,6 +366,9 @@ def read_conversation(
     """The thread with internal notes, the tickets opened from it, and the channel's reply
     window (WeChat/WeCom: open or closed, and when it closes)."""
     conversation = conversations.get_conversation(db, conversation_id)
+    if conversation.archived_at is not None:
+        # Its messages are in the retention archive (GET /api/v1/admin/retention/archives/{id}).
+        raise Gone("conversation_archived_staff")
     messages, next_cursor = conversations.list_messages(
         db, conversation.id, after=after, limit=limit, include_internal=True
     )

@@ -1,12 +1,13 @@
 // The console's texts: zh-CN first, English alongside.
 import { messagesA } from './admin/messagesA'
 import { messagesB } from './admin/messagesB'
+import { messagesR } from './admin/retention/messages'
 import { messagesW } from './components/messagesW'
 
 export const messages = {
   'zh-CN': {
     app: { name: '一问 客服工作台', announcements: '公告', inbox: '工作台', dashboard: '数据看板', board: '队列看板', staffing: '排班', admin: '管理', logout: '退出登录' },
-    admin: { nothing: '没有可管理的项目', ...messagesA['zh-CN'], ...messagesB['zh-CN'] },
+    admin: { nothing: '没有可管理的项目', ...messagesA['zh-CN'], ...messagesB['zh-CN'], ...messagesR['zh-CN'] },
     presence: { online: '在线', away: '离开', offline: '离线' },
     ws: messagesW['zh-CN'],
     login: { title: '客服登录', username: '用户名', password: '密码', submit: '登录', failed: '登录失败' },
@@ -77,7 +78,7 @@ export const messages = {
   },
   en: {
     app: { name: 'Yiwen agent console', announcements: 'Announcements', inbox: 'Workspace', dashboard: 'Dashboard', board: 'Queue board', staffing: 'Staffing', admin: 'Admin', logout: 'Log out' },
-    admin: { nothing: 'Nothing to manage', ...messagesA.en, ...messagesB.en },
+    admin: { nothing: 'Nothing to manage', ...messagesA.en, ...messagesB.en, ...messagesR.en },
     presence: { online: 'Online', away: 'Away', offline: 'Offline' },
     ws: messagesW.en,
     login: { title: 'Staff login', username: 'Username', password: 'Password', submit: 'Log in', failed: 'Login failed' },

@@ -173,8 +173,8 @@ export class Chat {
     const [first] = this.storage.pending
     if (failure.retriable) {
       if (navigator.onLine) this.retryTimer = window.setTimeout(() => void this.flush(), RETRY_MS)
-    } else if (failure.status === 401 || failure.code === 'conversation_closed' || failure.code === 'conversation_not_found') {
-      // The conversation is over or gone: continue in a new one, keeping what waits.
+    } else if (failure.status === 401 || failure.status === 410 || failure.code === 'conversation_closed' || failure.code === 'conversation_not_found') {
+      // The conversation is over, gone or archived (410): continue in a new one, keeping what waits.
       // (Deferred: this runs inside flush(), which must end before it can run again.)
       window.setTimeout(() => void this.restart())
     } else if (first) {

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from yiwen.bot.segment import cut
+
 from .confirm import AFFIRM, DENY, is_bare_reply, reply_polarity
 from .model import get_model, model_text
 from .rules import apply_rules
@@ -89,5 +91,11 @@ def understand(
 
 
 def warm_up() -> None:
-    """Train the model now (a few seconds) instead of on the first customer message."""
+    """Train the model now (a few seconds) instead of on the first customer message.
+
+    The word segmenter is built here too: a model read back from its cache never
+    segments, and building it (jieba's dictionary, ~5 s under load) would otherwise
+    stall the first message's reactions (search index) in every app process.
+    """
     get_model()
+    cut("预热")

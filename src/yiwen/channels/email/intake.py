@@ -186,7 +186,7 @@ def _bounce(
         conversation_id = original.conversation_id or conversation_id
         log.warning("mail %s to %s bounced: %s", original.message_id, original.address, diagnostic)
         conversation = db.get(Conversation, original.conversation_id or "")
-        if conversation is not None:
+        if conversation is not None and conversation.archived_at is None:
             note = translate("email.note.bounce", address=original.address, diagnostic=diagnostic)
             _note(db, clock, settings, conversation, note)
     if not originals:
@@ -227,7 +227,9 @@ def _note_target(
     db: Session, account: ChannelAccount, address: str, by_headers: str | None
 ) -> Conversation | None:
     if by_headers is not None:
-        return db.get(Conversation, by_headers)
+        threaded = db.get(Conversation, by_headers)
+        # An archived conversation takes no note (yiwen.retention); the log line says so.
+        return threaded if threaded is None or threaded.archived_at is None else None
     customer = find_by_identity(db, "email", address)
     if customer is None:
         return None

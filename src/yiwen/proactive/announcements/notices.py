@@ -366,9 +366,10 @@ def _tell_fixed(
         notice.resolved_status = "skipped_opt_out"
         return
     notice.resolved_status = "sent"
-    conversation = (
-        db.get(Conversation, notice.conversation_id) if notice.conversation_id else None
-    ) or latest_conversation(db, customer.id)
+    noticed = db.get(Conversation, notice.conversation_id) if notice.conversation_id else None
+    if noticed is not None and noticed.archived_at is not None:
+        noticed = None  # archived since (yiwen.retention): it takes no message
+    conversation = noticed or latest_conversation(db, customer.id)
     resolution = announcement.resolution_text
     text = translate(
         "announcement.fixed",

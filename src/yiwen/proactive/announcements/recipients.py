@@ -71,9 +71,10 @@ def _contact(contact: str | None) -> tuple[str, str] | None:
 
 
 def latest_conversation(db: Session, customer_id: str) -> Conversation | None:
+    """The newest conversation still live (an archived one takes no message: yiwen.retention)."""
     return db.scalar(
         select(Conversation)
-        .where(Conversation.customer_id == customer_id)
+        .where(Conversation.customer_id == customer_id, Conversation.archived_at.is_(None))
         .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         .limit(1)
     )

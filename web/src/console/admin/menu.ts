@@ -2,6 +2,7 @@
 import type { RouteRecordRaw } from 'vue-router'
 import { routesA } from './routesA'
 import { routesB } from './routesB'
+import { routesR } from './retention/routes'
 
 export interface AdminMeta {
   /** i18n key of the menu label */
@@ -12,7 +13,7 @@ export interface AdminMeta {
   group?: string
 }
 
-export const adminRoutes: RouteRecordRaw[] = [...routesA, ...routesB]
+export const adminRoutes: RouteRecordRaw[] = [...routesA, ...routesB, ...routesR]
 
 export function adminMenu(can: (permission: string) => boolean) {
   return adminRoutes

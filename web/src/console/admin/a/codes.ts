@@ -97,6 +97,8 @@ export const PERMISSION_LABELS: Pairs = {
   'incident.manage': ['管理故障事件', 'Manage incidents'],
   'announcement.manage': ['发布公告', 'Publish announcements'],
   'workforce.manage': ['管理排班', 'Manage shifts'],
+  'retention.manage': ['管理数据保留与归档', 'Manage data retention'],
+  'archive.read': ['查看归档会话', 'Read archived conversations'],
 }
 
 export const HOLIDAY_LABELS: Pairs = {

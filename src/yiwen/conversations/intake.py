@@ -1,0 +1,353 @@
+"""The fast intake: customers' messages stored many to a transaction (group commit).
+
+During a promotion thousands of customers write at once (issue 9). A request
+that carries a plain text message with a conversation token does not take a
+thread and a transaction of its own: it queues the message and waits,
+asynchronously, for the transaction that stores it. One writer thread per
+process takes everything that queued while the previous transaction committed
+and stores it with one read of the conversations and one INSERT (``ON CONFLICT DO
+NOTHING`` keeps resends out), so the cost of a transaction, a connection and a
+commit is shared by the whole batch. It never writes the conversation rows, so it
+never waits for a pipeline pass that holds them.
+
+Each message is stored with ``reactions_pending``; the message pipeline
+(yiwen.conversations.pipeline), woken when the batch commits, then updates its
+conversation (preview, unread count, reopening) and runs its reactions.
+What the request answers is exactly what the slow path answers: 201 with the
+stored message, 200 with the first copy of a resend, 409 for a closed
+conversation or a reused ``client_msg_id``, 404 for a conversation the token
+does not open. Messages with attachments, and customers who sign in with a
+shop token, take the ordinary path (``service.post_customer_message``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from yiwen.conversations.models import Conversation, Message
+from yiwen.conversations.service import check_message_body
+from yiwen.core.clock import Clock
+from yiwen.core.db import Database
+from yiwen.core.errors import Conflict, Gone, NotFound
+from yiwen.core.events import call_after_commit
+from yiwen.core.ids import hash_token
+
+log = logging.getLogger("yiwen.intake")
+
+MAX_BATCH = 500
+TOKEN_CACHE_SIZE = 100_000
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The stored message (in the API's shape) and whether this request stored it."""
+
+    message: dict[str, object]
+    created: bool
+
+
+@dataclass
+class _Waiting:
+    conversation_id: str
+    body: str
+    client_msg_id: str
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Accepted] = field(repr=False)
+
+
+PAYLOAD_FIELDS = (
+    "id",
+    "conversation_id",
+    "sender_type",
+    "sender_name",
+    "body",
+    "visibility",
+    "client_msg_id",
+    "attachment_ids",
+    "ticket_id",
+    "created_at",
+)
+
+
+def _payload(row: Message) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "conversation_id": row.conversation_id,
+        "sender_type": row.sender_type,
+        "sender_name": row.sender_name,
+        "body": row.body,
+        "visibility": row.visibility,
+        "client_msg_id": row.client_msg_id,
+        "attachment_ids": list(row.attachment_ids or []),
+        "ticket_id": row.ticket_id,
+        "created_at": row.created_at,
+    }
+
+
+def _stored_payload(row: dict[str, object]) -> dict[str, object]:
+    return {name: row[name] for name in PAYLOAD_FIELDS}
+
+
+def _messages() -> Table:
+    return cast(Table, Message.__table__)
+
+
+class TokenCache:
+    """Conversation token hash → conversation id. A token never changes owner, so an
+    entry never goes stale; the cache is bounded (least recently used go first)."""
+
+    def __init__(self, size: int = TOKEN_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> str | None:
+        key = hash_token(token)
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, token: str, conversation_id: str) -> None:
+        with self._lock:
+            self._items[hash_token(token)] = conversation_id
+            self._items.move_to_end(hash_token(token))
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class MessageIntake:
+    """One writer thread per process; requests hand it messages and await the result."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        wake: Callable[[], None] | None = None,
+        announce: Callable[[dict[str, object], str], None] | None = None,
+        max_chars: int = 5000,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.wake = wake
+        self.announce = announce
+        self.max_chars = max_chars
+        self.tokens = TokenCache()
+        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="yiwen-intake", daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Store what has queued, then stop."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    async def submit(self, conversation_id: str, body: str, client_msg_id: str) -> Accepted:
+        """Queue a text message; raises the domain error the slow path would raise."""
+        text = check_message_body(body, False, self.max_chars)
+        self.start()
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(conversation_id, text, client_msg_id, loop, loop.create_future())
+        self._queue.put(waiting)
+        return await waiting.future
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stopping = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._store(batch)
+            if stopping:
+                return
+
+    def _store(self, batch: list[_Waiting]) -> None:
+        try:
+            results = self._write(batch)
+        except Exception as error:
+            if len(batch) == 1:
+                log.exception("storing a customer message failed")
+                results = [error]
+            else:
+                # One bad message must not fail its neighbours: each alone this time.
+                results = []
+                for item in batch:
+                    try:
+                        results.extend(self._write([item]))
+                    except Exception as single:
+                        log.exception("storing a customer message failed")
+                        results.append(single)
+        for item, result in zip(batch, results, strict=True):
+            item.loop.call_soon_threadsafe(_settle, item.future, result)
+
+    def _write(self, batch: list[_Waiting]) -> list[Accepted | Exception]:
+        now = self.clock.now()
+        results: list[Accepted | Exception | None] = [None] * len(batch)
+        with self.database.transaction() as db:
+            ids = sorted({item.conversation_id for item in batch})
+            rows = db.execute(
+                select(
+                    Conversation.id,
+                    Conversation.status,
+                    Conversation.customer_id,
+                    Conversation.archived_at,
+                ).where(Conversation.id.in_(ids))
+            ).all()
+            conversations = {row.id: row for row in rows}
+            to_store: list[int] = []
+            for index, item in enumerate(batch):
+                conversation = conversations.get(item.conversation_id)
+                if conversation is None:
+                    results[index] = NotFound("conversation_not_found")
+                elif conversation.archived_at is not None:
+                    results[index] = Gone("conversation_archived")
+                elif conversation.status == "closed":
+                    results[index] = Conflict("conversation_closed")
+                else:
+                    to_store.append(index)
+            stored: dict[tuple[str, str], dict[str, object]] = {}
+            if to_store:
+                owners = {row.id: row.customer_id for row in rows}
+                stored = self._insert(db, batch, to_store, owners, now)
+            # Closed conversations and resends answer with the copy already stored.
+            missing = [i for i in range(len(batch)) if _key(batch[i]) not in stored]
+            earlier = self._existing(db, [batch[i] for i in missing])
+            for index in missing:
+                item = batch[index]
+                found = earlier.get(_key(item))
+                if found is not None:
+                    same = found.body == item.body and not found.attachment_ids
+                    results[index] = (
+                        Accepted(_payload(found), False)
+                        if same
+                        else Conflict("client_msg_id_reused")
+                    )
+            created_once: set[tuple[str, str]] = set()
+            for index in to_store:
+                key = _key(batch[index])
+                if results[index] is None and key in stored:
+                    first = key not in created_once
+                    created_once.add(key)
+                    row = stored[key]
+                    if row["body"] != batch[index].body:
+                        results[index] = Conflict("client_msg_id_reused")
+                    else:
+                        results[index] = Accepted(_stored_payload(row), first)
+            if stored and self.wake is not None:
+                call_after_commit(db, self.wake)
+            if stored and self.announce is not None:
+                call_after_commit(db, lambda: self._announce(list(stored.values())))
+        return [
+            result if result is not None else Conflict("client_msg_id_reused") for result in results
+        ]
+
+    def _insert(
+        self,
+        db: Session,
+        batch: list[_Waiting],
+        indexes: list[int],
+        owners: dict[str, str],
+        now: datetime,
+    ) -> dict[tuple[str, str], dict[str, object]]:
+        """One INSERT for the batch (executemany, so its SQL is compiled once per process);
+        returns the rows it stored by (conversation, client_msg_id)."""
+        values: dict[tuple[str, str], dict[str, object]] = {}
+        for index in indexes:
+            item = batch[index]
+            values.setdefault(
+                _key(item),
+                {
+                    "conversation_id": item.conversation_id,
+                    "sender_type": "customer",
+                    "sender_id": owners[item.conversation_id],
+                    "sender_name": None,
+                    "body": item.body,
+                    "visibility": "public",
+                    "client_msg_id": item.client_msg_id,
+                    "attachment_ids": [],
+                    "ticket_id": None,
+                    "created_at": now,
+                    "reactions_pending": True,
+                    "reactions_attempts": 0,
+                },
+            )
+        table = _messages()
+        insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
+        statement = (
+            insert(table)
+            .on_conflict_do_nothing(index_elements=["conversation_id", "client_msg_id"])
+            .returning(table.c.id, table.c.conversation_id, table.c.client_msg_id)
+        )
+        stored: dict[tuple[str, str], dict[str, object]] = {}
+        for row in db.connection().execute(statement, list(values.values())):
+            key = (row.conversation_id, row.client_msg_id)
+            stored[key] = {"id": row.id, **values[key]}
+        return stored
+
+    def _announce(self, stored: list[dict[str, object]]) -> None:
+        """Show the batch's messages to realtime clients now, in id order; their
+        ``message.created`` from the pipeline is marked as announced."""
+        assert self.announce is not None
+        for row in sorted(stored, key=lambda r: int(str(r["id"]))):
+            payload = _stored_payload(row)
+            created = payload["created_at"]
+            payload["created_at"] = (
+                created.isoformat() if isinstance(created, datetime) else created
+            )
+            self.announce(payload, str(row["sender_id"]))
+
+    def _existing(self, db: Session, items: list[_Waiting]) -> dict[tuple[str, str], Message]:
+        if not items:
+            return {}
+        keys = {_key(item) for item in items}
+        rows = db.scalars(
+            select(Message).where(tuple_(Message.conversation_id, Message.client_msg_id).in_(keys))
+        )
+        return {(row.conversation_id, row.client_msg_id or ""): row for row in rows}
+
+
+def _key(item: _Waiting) -> tuple[str, str]:
+    return (item.conversation_id, item.client_msg_id)
+
+
+def _settle(future: asyncio.Future[Accepted], result: Accepted | Exception) -> None:
+    if future.cancelled():
+        return
+    if isinstance(result, Exception):
+        future.set_exception(result)
+    else:
+        future.set_result(result)

@@ -1,0 +1,53 @@
+// Texts of the retention screen, merged under `admin` in the console catalogue.
+export const messagesR = {
+  'zh-CN': {
+    retention: '数据保留',
+    ret: {
+      intro: '已结束且长期没有动静的会话会被归档：消息转存为归档记录，附件移入归档目录，工单、时间线、满意度和审计日志保持不变，报表数据不受影响。',
+      policy: '保留策略', enabled: '启用自动归档', archive_after: '会话结束且无活动满', purge: '归档后彻底删除', purge_after: '归档满',
+      days: '天', never: '永久保留归档', batch: '每批会话数', save: '保存策略', saved: '策略已保存',
+      off_note: '未启用：不会归档或删除任何数据（新安装的默认状态）。',
+      confirm_title: '请确认', confirm_enable: '启用后每天自动归档符合条件的会话，{purge}确定保存吗？',
+      confirm_purge: '并在归档 {days} 天后彻底删除消息和附件（不可恢复）。', confirm_no_purge: '归档记录永久保留。',
+      preview: '预览（不做任何修改）', preview_title: '按当前表单计算，现在运行将会：',
+      conversations: '会话', messages: '条消息', attachments: '个附件', bytes: '附件大小',
+      archive_line: '归档 {c} 个会话、{m} 条消息、{a} 个附件（{size}）', purge_line: '彻底删除 {c} 个归档会话的内容、{a} 个附件（{size}）',
+      cutoff: '最后活动早于 {at} 的会话', held: '因保全规则保留', held_none: '没有会话被保全规则拦下',
+      reasons: {
+        open_ticket: '工单未关闭', recent_ticket_activity: '工单近期有变动', compensation_pending: '超时补偿未发放',
+        money_in_flight: '退款/补发处理中', complaint_open: '外部投诉未结', customer_hold: '顾客处于法律保全',
+      },
+      holds: '法律保全', holds_note: '处于保全的顾客，其会话和归档都不会被归档或删除，直到解除保全。',
+      customer_id: '顾客 ID', reason: '原因', placed_at: '保全时间', place: '添加保全', release: '解除',
+      release_confirm: '解除后该顾客的会话将按保留策略正常归档，确定解除吗？', placed: '已添加保全', released: '已解除保全',
+      reason_hint: '例如：诉讼保全、监管调查', archives: '查看归档会话', conversation_id: '会话 ID', open: '查看',
+      read_note: '每次查看都会记入审计日志。', archived_at: '归档时间', sender: { customer: '顾客', agent: '客服', bot: '机器人', system: '系统' },
+      internal: '内部备注', file: '附件', file_ticket: '（随工单保留）',
+    },
+  },
+  en: {
+    retention: 'Data retention',
+    ret: {
+      intro: 'Finished conversations that have been quiet for long are archived: messages go into an archive record, files into the archive directory; tickets, timelines, CSAT and the audit log stay, so reports do not change.',
+      policy: 'Policy', enabled: 'Archive automatically', archive_after: 'Finished and quiet for', purge: 'Delete for good after archiving', purge_after: 'Archived for',
+      days: 'days', never: 'Keep archives forever', batch: 'Conversations per batch', save: 'Save policy', saved: 'Policy saved',
+      off_note: 'Disabled: nothing is archived or deleted (the default of a fresh install).',
+      confirm_title: 'Please confirm', confirm_enable: 'Matching conversations will be archived every day, {purge} Save?',
+      confirm_purge: 'and their messages and files deleted for good {days} days later (cannot be undone).', confirm_no_purge: 'archives are kept forever.',
+      preview: 'Preview (changes nothing)', preview_title: 'With the form as it is, a run now would:',
+      conversations: 'conversations', messages: 'messages', attachments: 'files', bytes: 'file size',
+      archive_line: 'archive {c} conversations, {m} messages, {a} files ({size})', purge_line: 'delete the content of {c} archived conversations, {a} files ({size})',
+      cutoff: 'conversations last active before {at}', held: 'Kept by a hold rule', held_none: 'No conversation is kept by a hold rule',
+      reasons: {
+        open_ticket: 'ticket not closed', recent_ticket_activity: 'ticket changed recently', compensation_pending: 'compensation unpaid',
+        money_in_flight: 'refund/resend in progress', complaint_open: 'external complaint open', customer_hold: 'customer on legal hold',
+      },
+      holds: 'Legal holds', holds_note: 'Nothing of a customer on hold is archived or deleted until the hold is released.',
+      customer_id: 'Customer ID', reason: 'Reason', placed_at: 'Placed', place: 'Place hold', release: 'Release',
+      release_confirm: "The customer's conversations will be archived under the policy again. Release?", placed: 'Hold placed', released: 'Hold released',
+      reason_hint: 'e.g. litigation, regulator inquiry', archives: 'Archived conversations', conversation_id: 'Conversation ID', open: 'Open',
+      read_note: 'Every read is recorded in the audit log.', archived_at: 'Archived', sender: { customer: 'Customer', agent: 'Agent', bot: 'Bot', system: 'System' },
+      internal: 'Internal note', file: 'File', file_ticket: '(kept with the ticket)',
+    },
+  },
+}
