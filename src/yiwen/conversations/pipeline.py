@@ -92,10 +92,14 @@ def _pending_conversations(
 
 
 def _lock(db: Session, conversation_ids: list[str]) -> list[str]:
-    """The conversations of ``conversation_ids`` this pass may work on, locked."""
+    """The conversations of ``conversation_ids`` this pass may work on, locked.
+
+    ``FOR NO KEY UPDATE``: a new message's foreign key takes a key-share lock on its
+    conversation, which a plain ``FOR UPDATE`` would make wait for the whole pass.
+    """
     query = select(Conversation.id).where(Conversation.id.in_(conversation_ids))
     if db.get_bind().dialect.name == "postgresql":
-        query = query.order_by(Conversation.id).with_for_update(skip_locked=True)
+        query = query.order_by(Conversation.id).with_for_update(skip_locked=True, key_share=True)
     return list(db.scalars(query))
 
 
