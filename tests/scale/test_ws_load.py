@@ -96,10 +96,10 @@ def test_every_socket_receives_each_of_its_messages_once(load_run: LoadRun) -> N
 
 
 @pytest.mark.xfail(
-    reason="two writers in one conversation (customer, agent) get message ids at INSERT "
-    "but publish at commit, so a later id can be published first; deferred message "
-    "reactions (the default) publish the customer's message only after its pipeline pass, "
-    "which widens the window (docs/benchmarks.md, WebSocket load)",
+    reason="two writers in one conversation (the customer's next message and the bot's "
+    "answer to the previous one, or an agent's reply) get message ids at INSERT but "
+    "publish at commit, so a later id can reach a socket first; the widget and console "
+    "place messages by id (docs/benchmarks.md, WebSocket load)",
     strict=False,
 )
 def test_every_socket_receives_its_conversations_messages_in_stored_order(
