@@ -14,6 +14,8 @@ import { type Pending, WidgetStorage, newClientMsgId } from './storage'
 
 const RETRY_MS = 3_000
 const QUEUE_POLL_MS = 20_000
+// Messages re-read before the newest shown when the socket reconnects (see catchUpCursor).
+const CATCH_UP_OVERLAP = 20
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024
 // An image waiting for the network is also kept in localStorage (as a data URL) up to this size.
 const MAX_STORED_IMAGE_BYTES = 1024 * 1024
@@ -243,10 +245,21 @@ export class Chat {
 
   // ---- receiving ----
 
+  /**
+   * Where a reconnection reads from: a few messages before the newest one shown. Two
+   * writers in one conversation (the customer's next message and the bot's answer) can
+   * reach the socket in reverse id order, so a message older than the newest may still
+   * have been on its way when the socket dropped; what is already shown is skipped.
+   */
+  private catchUpCursor(): number {
+    const ids = [...this.shown.keys()].sort((a, b) => b - a)
+    return ids[CATCH_UP_OVERLAP] ?? 0
+  }
+
   private async onConnected(): Promise<void> {
     this.netBanner.hidden = true
     try {
-      for (const message of await this.api.messagesAfter(this.lastId)) this.showMessage(message)
+      for (const message of await this.api.messagesAfter(this.catchUpCursor())) this.showMessage(message)
     } catch {
       // The socket's next reconnection catches up again.
     }
