@@ -352,3 +352,20 @@ def test_the_message_reaches_realtime_clients_when_stored_and_only_then(
     ]
     assert run_pending(database, clock) == 1
     assert len(message_frames()) == 2
+
+
+def test_an_archived_conversation_refuses_the_fast_path_too(
+    client: TestClient, database: Database, clock: FixedClock
+) -> None:
+    conversation_id, auth = start(client)
+    with database.transaction() as db:
+        db.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(status="closed", archived_at=clock.now())
+        )
+    refused = say(client, conversation_id, auth, "m-1", "还在吗")
+    assert refused.status_code == 410
+    assert refused.json()["error"]["code"] == "conversation_archived"
+    with database.reading() as db:
+        assert db.scalar(select(func.count()).select_from(Message)) == 0
