@@ -102,11 +102,7 @@ async def post_message(
     )
     if fast and token is not None:
         intake: MessageIntake = request.app.state.intake
-        owner = intake.tokens.get(token)
-        if owner is None:
-            owner = await run_in_threadpool(_conversation_of_token, request, token)
-            intake.tokens.put(token, owner)
-        if owner != conversation_id:
+        if await intake.conversation_of(token) != conversation_id:
             raise NotFound("conversation_not_found")
         accepted = await intake.submit(conversation_id, body.body, body.client_msg_id)
         stored, created = MessageOut.model_validate(accepted.message), accepted.created
@@ -117,14 +113,6 @@ async def post_message(
     if not created:
         response.status_code = status.HTTP_200_OK
     return stored
-
-
-def _conversation_of_token(request: Request, token: str) -> str:
-    database: Database = request.app.state.database
-    with database.reading() as db:
-        principal = principal_from_conversation_token(db, token)
-    assert principal.conversation_id is not None
-    return principal.conversation_id
 
 
 def _post_in_transaction(

@@ -37,8 +37,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from yiwen.conversations.access import principal_from_conversation_token
 from yiwen.conversations.models import Conversation, Message
-from yiwen.conversations.service import check_message_body
+from yiwen.conversations.service import check_message_body, message_payload
 from yiwen.core.clock import Clock
 from yiwen.core.db import Database
 from yiwen.core.errors import Conflict, Gone, NotFound
@@ -82,23 +83,13 @@ PAYLOAD_FIELDS = (
 )
 
 
-def _payload(row: Message) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "conversation_id": row.conversation_id,
-        "sender_type": row.sender_type,
-        "sender_name": row.sender_name,
-        "body": row.body,
-        "visibility": row.visibility,
-        "client_msg_id": row.client_msg_id,
-        "attachment_ids": list(row.attachment_ids or []),
-        "ticket_id": row.ticket_id,
-        "created_at": row.created_at,
-    }
-
-
 def _stored_payload(row: dict[str, object]) -> dict[str, object]:
-    return {name: row[name] for name in PAYLOAD_FIELDS}
+    """``service.message_payload``'s shape, from the values the batch inserted."""
+    payload = {name: row[name] for name in PAYLOAD_FIELDS}
+    created = payload["created_at"]
+    if isinstance(created, datetime):
+        payload["created_at"] = created.isoformat()
+    return payload
 
 
 def _messages() -> Table:
@@ -123,9 +114,10 @@ class TokenCache:
             return value
 
     def put(self, token: str, conversation_id: str) -> None:
+        key = hash_token(token)
         with self._lock:
-            self._items[hash_token(token)] = conversation_id
-            self._items.move_to_end(hash_token(token))
+            self._items[key] = conversation_id
+            self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
@@ -165,6 +157,21 @@ class MessageIntake:
         if thread is not None:
             self._queue.put(None)
             thread.join(timeout)
+
+    async def conversation_of(self, token: str) -> str:
+        """The conversation a conversation token opens (cached; a miss reads the database
+        on a worker thread); raises ``Unauthenticated`` for an unknown token."""
+        found = self.tokens.get(token)
+        if found is None:
+            found = await asyncio.to_thread(self._read_token, token)
+            self.tokens.put(token, found)
+        return found
+
+    def _read_token(self, token: str) -> str:
+        with self.database.reading() as db:
+            principal = principal_from_conversation_token(db, token)
+        assert principal.conversation_id is not None
+        return principal.conversation_id
 
     async def submit(self, conversation_id: str, body: str, client_msg_id: str) -> Accepted:
         """Queue a text message; raises the domain error the slow path would raise."""
@@ -252,7 +259,7 @@ class MessageIntake:
                 if found is not None:
                     same = found.body == item.body and not found.attachment_ids
                     results[index] = (
-                        Accepted(_payload(found), False)
+                        Accepted(message_payload(found), False)
                         if same
                         else Conflict("client_msg_id_reused")
                     )

@@ -28,8 +28,9 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from yiwen.conversations.models import Conversation, Message
@@ -74,17 +75,26 @@ def running_in_pipeline() -> bool:
     return bool(getattr(_local, "active", False))
 
 
-def _pending_conversations(
-    db: Session, limit: int, older_than: timedelta | None, clock: Clock
-) -> list[str]:
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+
+def _due(query: _Query, limit: int, older_than: timedelta | None, clock: Clock) -> _Query:
+    """The oldest ``limit`` messages still waiting (and not set aside), optionally only
+    those older than ``older_than``."""
     query = (
-        select(Message.conversation_id, Message.id)
-        .where(Message.reactions_pending.is_(True), Message.reactions_attempts < MAX_ATTEMPTS)
+        query.where(Message.reactions_pending.is_(True), Message.reactions_attempts < MAX_ATTEMPTS)
         .order_by(Message.id)
         .limit(limit)
     )
     if older_than is not None:
         query = query.where(Message.created_at <= clock.now() - older_than)
+    return query
+
+
+def _pending_conversations(
+    db: Session, limit: int, older_than: timedelta | None, clock: Clock
+) -> list[str]:
+    query = _due(select(Message.conversation_id, Message.id), limit, older_than, clock)
     seen: dict[str, None] = {}
     for conversation_id, _ in db.execute(query):
         seen.setdefault(conversation_id, None)
@@ -177,15 +187,7 @@ def _run_one_by_one(
     """After a failed batch: each message in its own transaction, so one bad message
     costs only its own reactions (and an attempt), not its neighbours'."""
     with database.reading() as db:
-        query = (
-            select(Message.id)
-            .where(Message.reactions_pending.is_(True), Message.reactions_attempts < MAX_ATTEMPTS)
-            .order_by(Message.id)
-            .limit(limit)
-        )
-        if older_than is not None:
-            query = query.where(Message.created_at <= clock.now() - older_than)
-        ids = list(db.scalars(query))
+        ids = list(db.scalars(_due(select(Message.id), limit, older_than, clock)))
     done = 0
     failed_conversations: set[str] = set()
     for message_id in ids:

@@ -122,14 +122,7 @@ def prefetch_clocks(db: Session, conversation_ids: list[str]) -> None:
     """The message pipeline's batch: the tickets (and their clocks) a customer's message
     in these conversations may move, read once for the whole batch. The lists keep the
     objects alive: the session's identity map holds unmodified objects only weakly."""
-    tickets = list(
-        db.scalars(
-            select(Ticket).where(
-                Ticket.conversation_id.in_(conversation_ids),
-                Ticket.status.in_((*OPEN_STATUSES, "resolved")),
-            )
-        )
-    )
+    tickets = _live_tickets(db, conversation_ids)
     clocks_read = (
         list(db.scalars(select(TicketSla).where(TicketSla.ticket_id.in_([t.id for t in tickets]))))
         if tickets
@@ -154,10 +147,15 @@ def _tickets_of_message(db: Session, message: dict[str, object]) -> list[Ticket]
             # A customer's message creates no ticket in its own reactions, so the batch's
             # read still holds; the statuses are the live objects'.
             return [t for t in found if t.status in (*OPEN_STATUSES, "resolved")]
+    return _live_tickets(db, [str(message["conversation_id"])])
+
+
+def _live_tickets(db: Session, conversation_ids: list[str]) -> list[Ticket]:
+    """The tickets of these conversations a customer's message can still move."""
     return list(
         db.scalars(
             select(Ticket).where(
-                Ticket.conversation_id == str(message["conversation_id"]),
+                Ticket.conversation_id.in_(conversation_ids),
                 Ticket.status.in_((*OPEN_STATUSES, "resolved")),
             )
         )
