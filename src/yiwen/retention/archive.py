@@ -196,8 +196,7 @@ def archive_conversation(
             )
         )
     db.flush()
-    for message in messages:
-        index.remove(db, kind="message", ref=str(message.id))
+    index.remove_all(db, kind="message", refs=[str(message.id) for message in messages])
     db.execute(delete(Message).where(Message.conversation_id == conversation.id))
     if uploads:
         db.execute(delete(Attachment).where(Attachment.id.in_([u.id for u in uploads])))

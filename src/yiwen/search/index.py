@@ -57,6 +57,14 @@ def add(db: Session, *, kind: str, ref: str, conversation_id: str | None, body: 
 
 
 def remove(db: Session, *, kind: str, ref: str) -> None:
+    remove_all(db, kind=kind, refs=[ref])
+
+
+def remove_all(db: Session, *, kind: str, refs: Sequence[str]) -> None:
+    """Take these documents out of the index: one statement run for every ref
+    (executemany), so a conversation's messages leave in one round of the driver."""
+    if not refs:
+        return
     if _dialect(db) == "sqlite":
         # ``ref`` is an indexed FTS5 column (migration 0017): found through the index, not
         # by reading every row's unindexed columns.
@@ -65,12 +73,12 @@ def remove(db: Session, *, kind: str, ref: str) -> None:
                 "DELETE FROM search_fts WHERE rowid IN "
                 "(SELECT rowid FROM search_fts WHERE search_fts MATCH :ref) AND kind = :kind"
             ),
-            {"ref": f"ref : {_phrase(ref)}", "kind": kind},
+            [{"ref": f"ref : {_phrase(ref)}", "kind": kind} for ref in refs],
         )
         return
     db.execute(
         text("DELETE FROM search_documents WHERE kind = :kind AND ref = :ref"),
-        {"kind": kind, "ref": ref},
+        [{"kind": kind, "ref": ref} for ref in refs],
     )
 
 
