@@ -22,6 +22,7 @@ from yiwen.core.events import DomainEvent, bus
 from yiwen.core.settings import Settings, get_settings
 from yiwen.http.errors import install_error_handlers
 from yiwen.http.security import install_security
+from yiwen.http.server_time import ServerTimeMiddleware
 from yiwen.store.protocol import StoreConnector
 from yiwen.store.registry import build_store
 from yiwen.web.static import install_static
@@ -108,6 +109,7 @@ def create_app(
     app.state.worker = worker
     install_error_handlers(app)
     install_security(app, settings)
+    app.add_middleware(ServerTimeMiddleware, clock=clock)
     for router in routers():
         app.include_router(router)
     install_static(app)

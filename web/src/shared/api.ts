@@ -1,5 +1,6 @@
 // A small fetch client: JSON in and out, the API's {error: {code, message}} turned into ApiError,
 // and the session's CSRF token on every cookie-authenticated write.
+import { noteServerTime } from './time'
 
 export class ApiError extends Error {
   constructor(
@@ -66,12 +67,14 @@ export class ApiClient {
       body = JSON.stringify(options.body)
     }
     Object.assign(headers, options.headers ?? {})
+    const sentAt = Date.now()
     const response = await fetch(this.base + path + queryString(options.query), {
       method,
       headers,
       body,
       credentials: 'same-origin',
     })
+    noteServerTime(response.headers.get('X-Server-Time'), sentAt, Date.now())
     if (response.status === 204) return undefined as T
     const text = await response.text()
     const data: unknown = text ? safeJson(text) : null

@@ -18,6 +18,29 @@ export function formatTime(value: string | null | undefined, withDate = true): s
   return withDate ? `${get('month')}-${get('day')} ${clock}` : clock
 }
 
+// How far the server's clock is ahead of this machine's, from the X-Server-Time header of the
+// last quick API answer. Deadlines are written by the server, so countdowns run on its time.
+let serverOffset = 0
+let offsetRoundTrip = Number.POSITIVE_INFINITY
+let offsetNotedAt = 0
+const OFFSET_TRUST_MS = 60_000
+
+export function noteServerTime(header: string | null, sentAt: number, receivedAt: number): void {
+  const server = header === null ? Number.NaN : Number(header)
+  if (!Number.isFinite(server)) return
+  const roundTrip = receivedAt - sentAt
+  // A slow answer says less about the moment it was stamped: keep the quickest recent one.
+  if (roundTrip > offsetRoundTrip && receivedAt - offsetNotedAt < OFFSET_TRUST_MS) return
+  serverOffset = server - (sentAt + roundTrip / 2)
+  offsetRoundTrip = roundTrip
+  offsetNotedAt = receivedAt
+}
+
+/** The server's time now, in epoch milliseconds (this machine's until an API answer says otherwise). */
+export function serverNow(): number {
+  return Date.now() + serverOffset
+}
+
 /** Signed minutes from now until ``value`` (negative once it has passed). */
 export function minutesUntil(value: string | null | undefined, now: number): number | null {
   if (!value) return null
