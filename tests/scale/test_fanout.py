@@ -18,6 +18,7 @@ from tests.support.redis import RedisServer
 from yiwen.conversations.fanout import RedisFanout
 from yiwen.conversations.realtime import RealtimeHub
 from yiwen.core.errors import RateLimited
+from yiwen.core.events import DomainEvent
 from yiwen.http.ratelimit import RedisWindowLimiter
 
 
@@ -83,6 +84,35 @@ def test_an_event_published_in_one_process_reaches_sockets_in_every_process(
     assert [e["n"] for e in b.drain(in_b, 200)] == list(range(200))
     assert [e["n"] for e in a.drain(in_a, 200)] == list(range(200))
     assert other_b.empty()
+
+
+def created(message_id: int, previous_id: int | None) -> DomainEvent:
+    message = {"id": message_id, "conversation_id": "c5", "visibility": "public"}
+    return DomainEvent(
+        "message.created", {"message": message, "customer_id": "x", "previous_id": previous_id}
+    )
+
+
+def test_messages_from_two_processes_reach_every_socket_in_stored_order(
+    redis_server: RedisServer, two_processes: tuple[Process, Process]
+) -> None:
+    """The bot's answer (stored first, in the worker) is published after the customer's
+    next message (stored second, in an app process): both processes' sockets still get
+    the answer first."""
+    a, b = two_processes
+    in_a, in_b = a.subscribe("conversation:c5"), b.subscribe("staff")
+    worker_hub = RealtimeHub(RedisFanout(redis_server.url))
+    try:
+        a.hub.on_event(created(1, None))
+        assert [e["message"]["id"] for e in a.drain(in_a, 1)] == [1]  # type: ignore[index]
+        a.hub.on_event(created(3, 2))
+        time.sleep(0.2)  # 3 is through Redis and waiting in both hubs
+        worker_hub.on_event(created(2, 1))
+        assert [e["message"]["id"] for e in a.drain(in_a, 2)] == [2, 3]  # type: ignore[index]
+        assert [e["message"]["id"] for e in b.drain(in_b, 3)] == [1, 2, 3]  # type: ignore[index]
+    finally:
+        assert worker_hub.fanout is not None
+        worker_hub.fanout.close()
 
 
 def test_a_worker_without_a_loop_publishes_for_the_app_processes(

@@ -95,16 +95,10 @@ def test_every_socket_receives_each_of_its_messages_once(load_run: LoadRun) -> N
     assert report.stored_after_close == 0
 
 
-@pytest.mark.xfail(
-    reason="two writers in one conversation (the customer's next message and the bot's "
-    "answer to the previous one, or an agent's reply) get message ids at INSERT but "
-    "publish at commit, so a later id can reach a socket first; the widget and console "
-    "place messages by id (docs/benchmarks.md, WebSocket load)",
-    strict=False,
-)
 def test_every_socket_receives_its_conversations_messages_in_stored_order(
     load_run: LoadRun,
 ) -> None:
     """The widget catches up with ``?after=<last id>``: a later id arriving first could
-    make it skip the earlier one after a reconnect."""
+    make it skip the earlier one after a reconnect. Writers of one conversation commit
+    in id order and hubs deliver in that order (yiwen.conversations.ordering)."""
     assert load_run.report.out_of_order == 0, load_run.report.problems[:5]

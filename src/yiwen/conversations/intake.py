@@ -8,7 +8,10 @@ process takes everything that queued while the previous transaction committed
 and stores it with one read of the conversations and one INSERT (``ON CONFLICT DO
 NOTHING`` keeps resends out), so the cost of a transaction, a connection and a
 commit is shared by the whole batch. It never writes the conversation rows, so it
-never waits for a pipeline pass that holds them.
+never waits for a pipeline pass that holds them. Nor does it wait for another writer
+of the same conversation (a bot turn, an agent's reply): it only tries the
+conversation's message lock (yiwen.conversations.ordering) and keeps the message for
+its next batch while that writer commits.
 
 Each message is stored with ``reactions_pending``; the message pipeline
 (yiwen.conversations.pipeline), woken when the batch commits, then updates its
@@ -26,6 +29,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,10 +43,11 @@ from sqlalchemy.orm import Session
 
 from yiwen.conversations.access import principal_from_conversation_token
 from yiwen.conversations.models import Conversation, Message
+from yiwen.conversations.ordering import last_message_ids, try_message_order
 from yiwen.conversations.service import check_message_body, message_payload
 from yiwen.core.clock import Clock
 from yiwen.core.db import Database
-from yiwen.core.errors import Conflict, Gone, NotFound
+from yiwen.core.errors import Conflict, Gone, NotFound, Unavailable
 from yiwen.core.events import call_after_commit
 from yiwen.core.ids import hash_token
 
@@ -50,6 +55,18 @@ log = logging.getLogger("yiwen.intake")
 
 MAX_BATCH = 500
 TOKEN_CACHE_SIZE = 100_000
+# How long the writer pauses before retrying messages kept back for a busy conversation
+# when nothing new has queued.
+HELD_BACK_PAUSE = 0.005
+# On stop, how long messages kept back may still wait for their conversation.
+STOP_GRACE = 5.0
+
+
+class _HeldBack:
+    """Another writer holds the conversation's message lock: try again next batch."""
+
+
+HELD_BACK = _HeldBack()
 
 
 @dataclass(frozen=True)
@@ -131,7 +148,7 @@ class MessageIntake:
         clock: Clock,
         *,
         wake: Callable[[], None] | None = None,
-        announce: Callable[[dict[str, object], str], None] | None = None,
+        announce: Callable[[dict[str, object], str, int | None], None] | None = None,
         max_chars: int = 5000,
     ) -> None:
         self.database = database
@@ -183,26 +200,52 @@ class MessageIntake:
         return await waiting.future
 
     def _run(self) -> None:
+        held: list[_Waiting] = []
+        stopping = False
+        stop_by = 0.0
         while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stopping = False
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
-            self._store(batch)
-            if stopping:
+            fresh, stop_seen = self._collect(wait=not held and not stopping, pause=bool(held))
+            if stop_seen and not stopping:
+                stopping, stop_by = True, time.monotonic() + STOP_GRACE
+            # What was kept back goes first: a conversation's messages keep their order.
+            batch = held + fresh
+            held = self._store(batch) if batch else []
+            if stopping and (not held or time.monotonic() > stop_by):
+                for item in held:
+                    item.loop.call_soon_threadsafe(
+                        _settle, item.future, Unavailable("service_restarting")
+                    )
                 return
 
-    def _store(self, batch: list[_Waiting]) -> None:
+    def _collect(self, *, wait: bool, pause: bool) -> tuple[list[_Waiting], bool]:
+        """Whatever queued (waiting for the first item if ``wait``, or up to a short
+        pause if ``pause``); and whether a stop was asked for."""
+        batch: list[_Waiting] = []
+        try:
+            if wait:
+                first = self._queue.get()
+            elif pause:
+                first = self._queue.get(timeout=HELD_BACK_PAUSE)
+            else:
+                first = self._queue.get_nowait()
+        except queue.Empty:
+            return batch, False
+        if first is None:
+            return batch, True
+        batch.append(first)
+        while len(batch) < MAX_BATCH:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _store(self, batch: list[_Waiting]) -> list[_Waiting]:
+        """Store the batch and answer its requests; returns the messages kept back."""
+        results: list[Accepted | Exception | _HeldBack]
         try:
             results = self._write(batch)
         except Exception as error:
@@ -218,12 +261,17 @@ class MessageIntake:
                     except Exception as single:
                         log.exception("storing a customer message failed")
                         results.append(single)
+        held: list[_Waiting] = []
         for item, result in zip(batch, results, strict=True):
-            item.loop.call_soon_threadsafe(_settle, item.future, result)
+            if isinstance(result, _HeldBack):
+                held.append(item)
+            else:
+                item.loop.call_soon_threadsafe(_settle, item.future, result)
+        return held
 
-    def _write(self, batch: list[_Waiting]) -> list[Accepted | Exception]:
+    def _write(self, batch: list[_Waiting]) -> list[Accepted | Exception | _HeldBack]:
         now = self.clock.now()
-        results: list[Accepted | Exception | None] = [None] * len(batch)
+        results: list[Accepted | Exception | _HeldBack | None] = [None] * len(batch)
         with self.database.transaction() as db:
             ids = sorted({item.conversation_id for item in batch})
             rows = db.execute(
@@ -246,12 +294,21 @@ class MessageIntake:
                     results[index] = Conflict("conversation_closed")
                 else:
                     to_store.append(index)
+            free = try_message_order(db, {batch[i].conversation_id for i in to_store})
+            for index in to_store:
+                if batch[index].conversation_id not in free:
+                    results[index] = HELD_BACK
+            to_store = [i for i in to_store if results[i] is None]
             stored: dict[tuple[str, str], dict[str, object]] = {}
             if to_store:
                 owners = {row.id: row.customer_id for row in rows}
                 stored = self._insert(db, batch, to_store, owners, now)
             # Closed conversations and resends answer with the copy already stored.
-            missing = [i for i in range(len(batch)) if _key(batch[i]) not in stored]
+            missing = [
+                i
+                for i in range(len(batch))
+                if _key(batch[i]) not in stored and results[i] is not HELD_BACK
+            ]
             earlier = self._existing(db, [batch[i] for i in missing])
             for index in missing:
                 item = batch[index]
@@ -312,6 +369,7 @@ class MessageIntake:
                     "reactions_attempts": 0,
                 },
             )
+        last = last_message_ids(db, {batch[index].conversation_id for index in indexes})
         table = _messages()
         insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
         statement = (
@@ -323,6 +381,11 @@ class MessageIntake:
         for row in db.connection().execute(statement, list(values.values())):
             key = (row.conversation_id, row.client_msg_id)
             stored[key] = {"id": row.id, **values[key]}
+        # Each message's predecessor in its conversation, for the realtime hub's order.
+        for kept in sorted(stored.values(), key=lambda r: cast(int, r["id"])):
+            conversation_id = cast(str, kept["conversation_id"])
+            kept["previous_id"] = last.get(conversation_id)
+            last[conversation_id] = cast(int, kept["id"])
         return stored
 
     def _announce(self, stored: list[dict[str, object]]) -> None:
@@ -335,7 +398,7 @@ class MessageIntake:
             payload["created_at"] = (
                 created.isoformat() if isinstance(created, datetime) else created
             )
-            self.announce(payload, str(row["sender_id"]))
+            self.announce(payload, str(row["sender_id"]), cast("int | None", row["previous_id"]))
 
     def _existing(self, db: Session, items: list[_Waiting]) -> dict[tuple[str, str], Message]:
         if not items:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from yiwen.attachments.service import get_customer_attachments
 from yiwen.conversations.models import Conversation, Message
+from yiwen.conversations.ordering import hold_message_order, last_message_id
 from yiwen.core.clock import Clock
 from yiwen.core.errors import Conflict, Gone, InvalidInput, NotFound
 from yiwen.core.events import call_after_commit, emit
@@ -132,6 +133,8 @@ def post_customer_message(
             return _check_replay(existing, text, attachment_ids), False
         raise Conflict("conversation_closed")
     get_customer_attachments(db, conversation.customer_id, attachment_ids)
+    hold_message_order(db, conversation.id)
+    previous_id = last_message_id(db, conversation.id)
     message = _insert_once(
         db,
         conversation_id=conversation.id,
@@ -160,7 +163,7 @@ def post_customer_message(
         announce = db.info.get(ANNOUNCE_MESSAGE)
         if callable(announce):
             payload = message_payload(message)
-            call_after_commit(db, lambda: announce(payload, conversation.customer_id))
+            call_after_commit(db, lambda: announce(payload, conversation.customer_id, previous_id))
         return message, True
     customer_wrote(conversation, message)
     emit(
@@ -168,6 +171,7 @@ def post_customer_message(
         "message.created",
         message=message_payload(message),
         customer_id=conversation.customer_id,
+        previous_id=previous_id,
     )
     return message, True
 
@@ -202,6 +206,8 @@ def post_staff_message(
     """A reply or internal note from an agent, the bot or the system."""
     check_not_archived(conversation)
     text = check_message_body(body, bool(attachment_ids), max_chars)
+    hold_message_order(db, conversation.id)
+    previous_id = last_message_id(db, conversation.id)
     message = Message(
         conversation_id=conversation.id,
         sender_type=sender_type,
@@ -222,6 +228,7 @@ def post_staff_message(
         "message.created",
         message=message_payload(message),
         customer_id=conversation.customer_id,
+        previous_id=previous_id,
     )
     return message
 

@@ -13,6 +13,7 @@ ErrorKind = Literal[
     "gone",
     "too_large",
     "rate_limited",
+    "unavailable",
 ]
 
 
@@ -59,3 +60,9 @@ class TooLarge(DomainError):
 
 class RateLimited(DomainError):
     kind = "rate_limited"
+
+
+class Unavailable(DomainError):
+    """The service cannot take this now (shutting down); the client should retry."""
+
+    kind = "unavailable"

@@ -22,7 +22,11 @@ register_messages(
         "store_unavailable": (
             "店铺系统暂时无法连接，请稍后重试",
             "The shop cannot be reached, please retry",
-        )
+        ),
+        "service_restarting": (
+            "客服系统正在重启，消息未保存，请稍后重发",
+            "The service is restarting; the message was not saved, please send it again",
+        ),
     }
 )
 
@@ -35,6 +39,7 @@ STATUS_BY_KIND = {
     "gone": 410,
     "too_large": 413,
     "rate_limited": 429,
+    "unavailable": 503,
 }
 
 STARLETTE_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}

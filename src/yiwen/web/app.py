@@ -57,9 +57,12 @@ def create_app(
     if wake is not None:
         database.context[PIPELINE_WAKE] = wake
 
-    def announce(message: dict[str, object], customer_id: str) -> None:
+    def announce(message: dict[str, object], customer_id: str, previous_id: int | None) -> None:
         hub.on_event(
-            DomainEvent("message.created", {"message": message, "customer_id": customer_id})
+            DomainEvent(
+                "message.created",
+                {"message": message, "customer_id": customer_id, "previous_id": previous_id},
+            )
         )
 
     database.context[ANNOUNCE_MESSAGE] = announce

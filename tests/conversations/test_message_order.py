@@ -1,0 +1,163 @@
+"""A conversation's messages reach sockets in the order they were stored.
+
+``MessageOrder`` alone (events handed in out of order), then a real hub bound to an
+event loop: its staff stream and the customer's stream both come out in stored
+order, and an internal note only on the staff stream. Through Redis between
+processes: tests/scale/test_fanout.py. The locks that make stored order equal
+commit order: test_message_locks.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+
+import pytest
+
+from yiwen.conversations.ordering import MessageOrder
+from yiwen.conversations.realtime import STAFF_TOPIC, RealtimeHub, conversation_topic
+from yiwen.core.events import DomainEvent
+
+
+def test_events_in_order_go_straight_out() -> None:
+    order = MessageOrder()
+    assert order.offer("c1", 1, None, "m1", now=0.0) == ["m1"]
+    assert order.offer("c1", 2, 1, "m2", now=0.0) == ["m2"]
+    assert order.offer("c2", 3, None, "n3", now=0.0) == ["n3"]
+    assert order.offer("c1", 4, 2, "m4", now=0.0) == ["m4"]
+    assert order.waiting == 0
+
+
+def test_an_overtaking_event_waits_for_its_predecessor_and_follows_it() -> None:
+    order = MessageOrder()
+    assert order.offer("c1", 10, None, "m10", now=0.0) == ["m10"]
+    assert order.offer("c1", 12, 11, "m12", now=0.1) == []
+    assert order.offer("c1", 13, 12, "m13", now=0.1) == []
+    assert order.waiting == 2
+    # Another conversation is not held up meanwhile.
+    assert order.offer("c2", 14, None, "n14", now=0.1) == ["n14"]
+    assert order.offer("c1", 11, 10, "m11", now=0.2) == ["m11", "m12", "m13"]
+    assert order.waiting == 0
+
+
+def test_a_predecessor_that_never_comes_holds_the_conversation_up_only_for_a_while() -> None:
+    order = MessageOrder(patience=1.0)
+    assert order.offer("c1", 1, None, "m1", now=0.0) == ["m1"]
+    assert order.offer("c1", 3, 2, "m3", now=5.0) == []
+    assert order.offer("c1", 5, 4, "m5", now=5.5) == []
+    assert order.overdue(now=5.9) == []
+    # m3 waited long enough: out it goes; m5 still waits for m4, until its own time is up.
+    assert order.overdue(now=6.0) == ["m3"]
+    assert order.waiting == 1
+    assert order.overdue(now=6.5) == ["m5"]
+    # The lost one, should it come after all, is not swallowed.
+    assert order.offer("c1", 2, 1, "m2", now=7.0) == ["m2"]
+    assert order.offer("c1", 6, 5, "m6", now=7.0) == ["m6"]
+
+
+def test_an_overdue_pass_keeps_the_order_of_what_waited() -> None:
+    order = MessageOrder(patience=1.0)
+    order.offer("c1", 1, None, "m1", now=0.0)
+    assert order.offer("c1", 4, 3, "m4", now=0.0) == []
+    assert order.offer("c1", 3, 2, "m3", now=0.5) == []
+    assert order.overdue(now=1.0) == ["m3", "m4"]
+
+
+def test_a_conversation_seen_first_mid_way_starts_from_that_event() -> None:
+    """After a restart the hub knows no conversation: the first event it sees goes out."""
+    order = MessageOrder()
+    assert order.offer("c1", 40, 39, "m40", now=0.0) == ["m40"]
+    assert order.offer("c1", 41, 40, "m41", now=0.0) == ["m41"]
+
+
+def test_forgotten_conversations_make_room_for_active_ones() -> None:
+    order = MessageOrder(remembered=2)
+    order.offer("c1", 1, None, "a", now=0.0)
+    order.offer("c2", 2, None, "b", now=0.0)
+    order.offer("c3", 3, None, "c", now=0.0)
+    # c1 was forgotten: its next event goes out as a first sight would.
+    assert order.offer("c1", 5, 4, "a5", now=0.0) == ["a5"]
+    # c3 is remembered: an overtaking event still waits.
+    assert order.offer("c3", 7, 6, "c7", now=0.0) == []
+
+
+class LoopThread:
+    """An event loop on its own thread, as the app's is."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def call(self, fn, *args):  # type: ignore[no-untyped-def]
+        done: Future[object] = Future()
+
+        def run() -> None:
+            try:
+                done.set_result(fn(*args))
+            except BaseException as error:
+                done.set_exception(error)
+
+        self.loop.call_soon_threadsafe(run)
+        return done.result(timeout=10)
+
+    def take(self, queue: asyncio.Queue[dict[str, object]], count: int) -> list[dict[str, object]]:
+        async def take() -> list[dict[str, object]]:
+            return [await queue.get() for _ in range(count)]
+
+        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(take(), 10), self.loop).result(11)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+@pytest.fixture
+def loop() -> Iterator[LoopThread]:
+    running = LoopThread()
+    yield running
+    running.close()
+
+
+def created(message_id: int, previous_id: int | None, visibility: str = "public") -> DomainEvent:
+    message = {"id": message_id, "conversation_id": "c1", "visibility": visibility, "body": "…"}
+    return DomainEvent(
+        "message.created",
+        {"message": message, "customer_id": "cust", "previous_id": previous_id},
+    )
+
+
+def ids(frames: list[dict[str, object]]) -> list[int]:
+    return [frame["message"]["id"] for frame in frames]  # type: ignore[index]
+
+
+def test_the_hub_hands_both_streams_their_messages_in_stored_order(loop: LoopThread) -> None:
+    hub = RealtimeHub()
+    loop.call(hub.bind, loop.loop)
+    staff = loop.call(hub.subscribe, STAFF_TOPIC)
+    customer = loop.call(hub.subscribe, conversation_topic("c1"))
+    hub.on_event(created(1, None))
+    # The agent's note (2) and the bot's answer (3) were stored before the customer's
+    # next message (4), but their events left last.
+    hub.on_event(created(4, 3))
+    hub.on_event(created(3, 2))
+    hub.on_event(created(2, 1, visibility="internal"))
+    assert ids(loop.take(staff, 4)) == [1, 2, 3, 4]
+    to_customer = loop.take(customer, 3)
+    assert ids(to_customer) == [1, 3, 4]  # never the internal note,
+    assert "previous_id" not in to_customer[1]  # nor a hint of it
+    assert (loop.call(staff.qsize), loop.call(customer.qsize)) == (0, 0)
+
+
+def test_the_hub_lets_a_message_go_when_its_predecessor_never_comes(loop: LoopThread) -> None:
+    hub = RealtimeHub()
+    hub.order.patience = 0.2
+    loop.call(hub.bind, loop.loop)
+    customer = loop.call(hub.subscribe, conversation_topic("c1"))
+    hub.on_event(created(1, None))
+    hub.on_event(created(3, 2))  # 2 was never announced
+    assert ids(loop.take(customer, 2)) == [1, 3]
+    assert hub.order.waiting == 0
