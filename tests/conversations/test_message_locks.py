@@ -14,11 +14,15 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from tests.conftest import TEST_DB
+from yiwen.conversations import intake as intake_module
+from yiwen.conversations.models import Message
 from yiwen.conversations.service import get_conversation, post_staff_message
 from yiwen.core.clock import FixedClock
 from yiwen.core.db import Database
@@ -184,3 +188,39 @@ def test_the_realtime_event_names_the_message_before_it(
         if data["message"]["conversation_id"] == conversation_id  # type: ignore[index]
     ]
     assert chain[-3:] == [(first, chain[-3][1]), (answer, first), (second, answer)]
+
+
+def test_a_message_kept_back_when_the_process_stops_is_refused_not_dropped(
+    app: FastAPI,
+    client: TestClient,
+    database: Database,
+    clock: FixedClock,
+    pool: ThreadPoolExecutor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The writer of its conversation outlasts the shutdown's grace: the customer is told
+    to send again (503), and nothing is stored behind their back."""
+    monkeypatch.setattr(intake_module, "STOP_GRACE", 0.3)
+    conversation_id, auth = start(client)
+    writer = OpenWriter(database, clock, conversation_id, visibility="public")
+
+    def send() -> httpx.Response:
+        return client.post(
+            f"{BASE}/conversations/{conversation_id}/messages",
+            json={"client_msg_id": "m-late", "body": "在吗"},
+            headers=auth,
+        )
+
+    waiting = pool.submit(send)
+    with pytest.raises(TimeoutError):
+        waiting.result(timeout=STILL_WAITING)
+    app.state.intake.stop()
+    refused = waiting.result(timeout=10)
+    writer.commit()
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"]["code"] == "service_restarting"
+    with database.reading() as db:
+        stored = db.scalar(
+            select(func.count()).select_from(Message).where(Message.client_msg_id == "m-late")
+        )
+    assert stored == 0
