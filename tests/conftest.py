@@ -142,7 +142,10 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, demo_url: str) -> Settings:
+def settings(
+    tmp_path: Path, database_url: str, demo_url: str, request: pytest.FixtureRequest
+) -> Settings:
+    deferred = request.node.get_closest_marker("deferred_reactions") is not None
     return Settings(
         data_dir=tmp_path / "var",
         database_url=database_url,
@@ -152,8 +155,8 @@ def settings(tmp_path: Path, database_url: str, demo_url: str) -> Settings:
         # Tests drive deliveries and jobs themselves (tests/worker/), never in the background.
         worker_embedded=False,
         # A message's effects are checked right after its request; the deferred default is
-        # covered by tests/conversations/test_pipeline.py and every live-server test.
-        message_reactions="inline",
+        # covered by the tests marked ``deferred_reactions`` and every live-server test.
+        message_reactions="deferred" if deferred else "inline",
     )
 
 
@@ -167,6 +170,9 @@ def app(
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
+def client(app: FastAPI, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    marker = request.node.get_closest_marker("deferred_reactions")
     with TestClient(app) as test_client:
+        if marker is not None and marker.kwargs.get("pipeline") == "manual":
+            app.state.pipeline.stop()  # the test runs the pipeline's passes itself
         yield test_client

@@ -4,28 +4,14 @@ threads, with the same answer the inline path gives."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from yiwen.conversations.pipeline import run_pending
 from yiwen.core.clock import FixedClock
 from yiwen.core.db import Database
-from yiwen.core.settings import Settings
 
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"message_reactions": "deferred"})
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        app.state.pipeline.stop()  # the test runs the passes
-        yield test_client
+pytestmark = pytest.mark.deferred_reactions(pipeline="manual")
 
 
 def test_the_bot_answers_a_deferred_message_after_the_pipeline_runs_it(

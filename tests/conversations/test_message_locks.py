@@ -26,25 +26,16 @@ from yiwen.conversations.models import Message
 from yiwen.conversations.service import get_conversation, post_staff_message
 from yiwen.core.clock import FixedClock
 from yiwen.core.db import Database
-from yiwen.core.settings import Settings
 
-pytestmark = pytest.mark.skipif(
-    TEST_DB != "postgresql", reason="SQLite has one writer: commit order is id order already"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        TEST_DB != "postgresql", reason="SQLite has one writer: commit order is id order already"
+    ),
+    pytest.mark.deferred_reactions,
+]
 
 BASE = "/api/v1/customer"
 STILL_WAITING = 0.5
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"message_reactions": "deferred"})
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from yiwen.conversations.pipeline import MAX_ATTEMPTS, run_pending, sweep_pendin
 from yiwen.core.clock import FixedClock
 from yiwen.core.db import Database
 from yiwen.core.events import DomainEvent, bus
-from yiwen.core.settings import Settings
 from yiwen.search.service import search
 from yiwen.sla.models import TicketSla
 from yiwen.tickets.models import Ticket
@@ -33,16 +32,7 @@ from yiwen.tickets.models import Ticket
 BASE = "/api/v1/customer"
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"message_reactions": "deferred"})
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        app.state.pipeline.stop()  # the tests run the passes
-        yield test_client
+pytestmark = pytest.mark.deferred_reactions(pipeline="manual")
 
 
 @pytest.fixture
