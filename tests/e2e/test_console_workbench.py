@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, WebSocketRoute, expect
+from sqlalchemy import func, select
 
-from tests.support.browser import LiveServer, PageFactory, screenshot
+from tests.support.browser import OFFLINE_NOISE, LiveServer, PageFactory, screenshot
+from yiwen.conversations.models import Message
 from yiwen.store.protocol import ALL_CAPABILITIES
 
 DESKTOP = (1440, 900)
@@ -73,6 +75,23 @@ def wait_for_ticket(page: Page, server: LiveServer, conversation_id: str) -> dic
             return ticket
         time.sleep(0.2)
     raise AssertionError("the bot opened no ticket for the conversation")
+
+
+def wait_for_reactions(server: LiveServer, conversation_id: str) -> None:
+    """Until the pipeline has run the conversation's messages' reactions (and sent their events)."""
+    deadline = time.monotonic() + 20
+    with server.database.reading() as db:
+        while time.monotonic() < deadline:
+            waiting = db.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.conversation_id == conversation_id, Message.reactions_pending)
+            )
+            if not waiting:
+                return
+            db.rollback()  # a fresh snapshot for the next look
+            time.sleep(0.1)
+    raise AssertionError("the message pipeline did not run the conversation's reactions")
 
 
 def csrf(page: Page) -> str:
@@ -156,6 +175,64 @@ def test_an_agent_finds_the_case_acts_replies_and_resolves_it(
     public = customer.get(f"/api/v1/customer/conversations/{conversation_id}/messages").json()
     assert any("卡密已为您重新发送" in m["body"] for m in public["items"])
     assert dialogs == []
+
+
+class StaffStream:
+    """The console's staff stream through a switch the test can throw: Playwright routes
+    the page's WebSocket to the live server and can cut it (and refuse reconnections)."""
+
+    def __init__(self, page: Page) -> None:
+        self.up = True
+        self.open: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+        page.route_web_socket(re.compile(r"/api/v1/staff/ws$"), self._route)
+
+    def _route(self, socket: WebSocketRoute) -> None:
+        if not self.up:
+            socket.close(code=4000, reason="test: network down")
+            return
+        self.open.append((socket, socket.connect_to_server()))
+
+    def cut(self) -> None:
+        self.up = False
+        for page_side, server_side in self.open:
+            server_side.close()
+            page_side.close(code=4000, reason="test: network down")
+        self.open.clear()
+
+    def restore(self) -> None:
+        self.up = True
+
+
+def test_what_arrives_while_the_console_is_offline_shows_once_it_reconnects(
+    live_server: LiveServer, page_factory: PageFactory
+) -> None:
+    """The staff stream does not replay missed events: the console reads the open
+    conversation (and the inbox) again when its stream comes back."""
+    page = page_factory(viewport=DESKTOP, allow=OFFLINE_NOISE)
+    stream = StaffStream(page)
+    live_server.login(page, live_server.team.l2)
+    conversation_id, _, customer = report_dead_key(live_server)
+    wait_for_ticket(page, live_server, conversation_id)
+    page.goto(live_server.url(f"/console/c/{conversation_id}"))
+    live = page.locator('[data-test="live"]')
+    expect(live).to_have_text("实时")
+    thread = page.locator('[data-test="thread"]')
+    expect(thread).to_contain_text("卡密无效")
+
+    stream.cut()
+    expect(live).to_have_text("连接中断，正在重连…")
+    sent = customer.post(
+        f"/api/v1/customer/conversations/{conversation_id}/messages",
+        json={"client_msg_id": "c-offline", "body": "断线期间顾客补充：是安卓区"},
+    )
+    assert sent.status_code == 201, sent.text
+    wait_for_reactions(live_server, conversation_id)
+    page.wait_for_timeout(500)  # its events went out to no console
+    expect(thread).not_to_contain_text("断线期间顾客补充")
+
+    stream.restore()
+    expect(live).to_have_text("实时", timeout=20_000)
+    expect(thread).to_contain_text("断线期间顾客补充")
 
 
 def test_the_inbox_fits_a_1280_screen_switches_language_and_moves_with_j_and_k(

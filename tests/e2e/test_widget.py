@@ -18,13 +18,12 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import BOT_WAIT, LiveServer, PageFactory, screenshot
+from tests.support.browser import BOT_WAIT, OFFLINE_NOISE, LiveServer, PageFactory, screenshot
 from yiwen.conversations.models import Conversation
 
 PHONE = (360, 740)
 DESKTOP = (1440, 900)
 # Chromium logs refused requests while the network is cut; those are the test's doing.
-OFFLINE_NOISE = [r"ERR_INTERNET_DISCONNECTED", r"WebSocket connection to .* failed"]
 
 
 class ShopSite:

@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WEB_DIR = ROOT / "web"
 DIST_DIR = WEB_DIR / "dist"
 SCREENSHOT_DIR = ROOT / "test-artifacts" / "screenshots"
+# What the browser logs while a test has taken the page offline (allowed console errors).
+OFFLINE_NOISE = [r"ERR_INTERNET_DISCONNECTED", r"WebSocket connection to .* failed"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

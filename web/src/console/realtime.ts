@@ -1,6 +1,8 @@
 // The staff event stream (/api/v1/staff/ws, authenticated by the session cookie), reconnecting
 // with backoff; listeners get every event, and `connected` drives the "live" badge. The console
 // also announces on it which conversation its agent views or types in (the collision notice).
+// Events sent while the socket was down are not replayed: the `ready` of a reconnection carries
+// `reconnected: true`, and views that show stored data read it again then.
 import { ref } from 'vue'
 
 export type StaffEvent = { type: string } & Record<string, unknown>
@@ -15,6 +17,7 @@ let socket: WebSocket | null = null
 let retry = 0
 let stopped = true
 let timer: number | undefined
+let everReady = false
 
 export function onStaffEvent(listener: Listener): () => void {
   listeners.add(listener)
@@ -34,6 +37,7 @@ export function startStream(): void {
 
 export function stopStream(): void {
   stopped = true
+  everReady = false
   window.clearTimeout(timer)
   socket?.close()
   socket = null
@@ -54,6 +58,8 @@ function open(): void {
     if (event.type === 'ready') {
       connected.value = true
       retry = 0
+      event = { ...event, reconnected: everReady }
+      everReady = true
     }
     const audience = event.type === 'staff.presence' ? presenceListeners : listeners
     audience.forEach((listener) => listener(event))
