@@ -9,10 +9,12 @@ from sqlalchemy import select
 
 from tests.factories import StaffTeam, login_headers
 from tests.proactive.incidents.helpers import open_supplier_incident
-from yiwen.auth.audit import AuditEntry
+from yiwen.auth.audit import Actor, AuditEntry
 from yiwen.core.clock import FixedClock
 from yiwen.core.db import Database
 from yiwen.notify.models import OutboxEntry
+from yiwen.proactive.announcements.models import Announcement
+from yiwen.proactive.announcements.service import NewAnnouncement, publish_announcement
 from yiwen.proactive.incidents.models import Incident
 from yiwen.store.protocol import StoreEvent
 
@@ -110,3 +112,69 @@ def test_bad_input_is_a_4xx_json_error(
         f"/api/v1/incidents/{incident_id}/resolve", json={"note": "x" * 3000}, headers=headers
     )
     assert long.status_code == 422
+
+
+def _announce(database: Database, clock: FixedClock, incident_id: str | None, title: str) -> str:
+    with database.transaction() as db:
+        return publish_announcement(
+            db,
+            clock,
+            NewAnnouncement(
+                title=title,
+                body="蜂鸟卡业充值延迟，预计30分钟内恢复",
+                scope="supplier",
+                scope_value="蜂鸟卡业",
+                incident_id=incident_id,
+            ),
+            actor=Actor.system(),
+        ).id
+
+
+def _announcement(database: Database, announcement_id: str) -> tuple[str, str, str | None]:
+    with database.reading() as db:
+        row = db.get(Announcement, announcement_id)
+        assert row is not None
+        return row.status, row.resolution_text, row.work_due
+
+
+def test_resolving_an_incident_closes_the_announcements_published_from_it(
+    client: TestClient, database: Database, clock: FixedClock, team: StaffTeam
+) -> None:
+    incident_id = _open(database, clock)
+    linked = _announce(database, clock, incident_id, "蜂鸟卡业充值延迟")
+    unrelated = _announce(database, clock, None, "支付宝维护通知")
+    headers = login_headers(client, "supervisor")
+    clock.advance(timedelta(minutes=40))
+    resolved = client.post(
+        f"/api/v1/incidents/{incident_id}/resolve",
+        json={"note": "上游已恢复，延迟订单已补充"},
+        headers=headers,
+    )
+    assert resolved.status_code == 200, resolved.text
+    # Its banner goes, and its close follow-up (re-push, tell the customers) is due.
+    assert _announcement(database, linked) == ("closed", "上游已恢复，延迟订单已补充", "close")
+    assert _announcement(database, unrelated)[0] == "active"
+    banners = client.get("/api/v1/public/announcements").json()
+    assert [a["title"] for a in banners["items"]] == ["支付宝维护通知"]
+    with database.reading() as db:
+        closed_by = db.scalar(
+            select(AuditEntry.actor_id).where(
+                AuditEntry.action == "announcement.close", AuditEntry.target_id == linked
+            )
+        )
+    assert closed_by == team.supervisor.id
+
+
+def test_a_supervisor_may_resolve_and_keep_the_announcement_showing(
+    client: TestClient, database: Database, clock: FixedClock, team: StaffTeam
+) -> None:
+    incident_id = _open(database, clock)
+    linked = _announce(database, clock, incident_id, "蜂鸟卡业充值延迟")
+    headers = login_headers(client, "supervisor")
+    resolved = client.post(
+        f"/api/v1/incidents/{incident_id}/resolve",
+        json={"note": "检测已恢复，待人工确认", "close_announcements": False},
+        headers=headers,
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert _announcement(database, linked)[:2] == ("active", "")

@@ -89,7 +89,12 @@ def resolve(
     incident_id: Id, body: ResolveForm, db: DbSession, clock: AppClock, staff: Manager
 ) -> IncidentOut:
     incident = service.resolve_incident(
-        db, clock, incident_id, actor=Actor.staff(staff), note=body.note
+        db,
+        clock,
+        incident_id,
+        actor=Actor.staff(staff),
+        note=body.note,
+        close_announcements=body.close_announcements,
     )
     return incident_out(db, incident)
 

@@ -76,3 +76,6 @@ class IncidentDetail(IncidentOut):
 
 class ResolveForm(BaseModel):
     note: str = Field(default="", max_length=2000)
+    # Close the announcements published from the incident that still show (their banner
+    # goes, their customers are told it is over).
+    close_announcements: bool = True

@@ -466,9 +466,20 @@ def acknowledge_incident(db: Session, clock: Clock, incident_id: str, *, actor: 
 
 
 def resolve_incident(
-    db: Session, clock: Clock, incident_id: str, *, actor: Actor, note: str = ""
+    db: Session,
+    clock: Clock,
+    incident_id: str,
+    *,
+    actor: Actor,
+    note: str = "",
+    close_announcements: bool = True,
 ) -> Incident:
-    """Close the incident; resolving a resolved incident again changes nothing."""
+    """Close the incident; resolving a resolved incident again changes nothing.
+
+    With ``close_announcements`` (the default) its announcements still showing are
+    closed too, with the note as their resolution: the banner goes and the affected
+    customers are told it is over (yiwen.proactive.announcements).
+    """
     note = note.strip()
     if len(note) > MAX_NOTE:
         raise InvalidInput("incident_note_too_long", limit=MAX_NOTE)
@@ -493,8 +504,25 @@ def resolve_incident(
         actor=actor,
         before={"status": before},
     )
+    if close_announcements:
+        _close_linked_announcements(db, clock, incident, actor=actor, note=note)
     emit(db, "incident.resolved", incident_id=incident.id, by=actor.id)
     return incident
+
+
+def _close_linked_announcements(
+    db: Session, clock: Clock, incident: Incident, *, actor: Actor, note: str
+) -> None:
+    from yiwen.proactive.announcements.models import Announcement
+    from yiwen.proactive.announcements.service import close_announcement
+
+    showing = db.scalars(
+        select(Announcement)
+        .where(Announcement.incident_id == incident.id, Announcement.status == "active")
+        .order_by(Announcement.starts_at)
+    )
+    for announcement in showing:
+        close_announcement(db, clock, announcement, actor=actor, resolution_text=note)
 
 
 def timeline(db: Session, incident_id: str) -> list[IncidentEvent]:
