@@ -28,6 +28,8 @@ class ExternalComplaint(Base):
         UniqueConstraint("platform", "external_ref", name="uq_complaint_platform_ref"),
         Index("ix_complaint_created", "created_at", "id"),
         Index("ix_complaint_ticket", "ticket_id"),
+        # The retention pass's hold check (yiwen.retention.holds) looks up by customer.
+        Index("ix_complaint_customer", "customer_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
