@@ -2,7 +2,8 @@
 
 ``MessageOrder`` alone (events handed in out of order), then a real hub bound to an
 event loop: its staff stream and the customer's stream both come out in stored
-order, and an internal note only on the staff stream. Through Redis between
+order, and an internal note only on the staff stream; and the chain the fast intake
+writes for messages stored in one batch. Through Redis between
 processes: tests/scale/test_fanout.py. The locks that make stored order equal
 commit order: test_message_locks.py.
 """
@@ -15,9 +16,15 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from yiwen.conversations.intake import MessageIntake, _Waiting
+from yiwen.conversations.models import Message
 from yiwen.conversations.ordering import MessageOrder
 from yiwen.conversations.realtime import STAFF_TOPIC, RealtimeHub, conversation_topic
+from yiwen.core.clock import FixedClock
+from yiwen.core.db import Database
 from yiwen.core.events import DomainEvent
 
 
@@ -161,3 +168,61 @@ def test_the_hub_lets_a_message_go_when_its_predecessor_never_comes(loop: LoopTh
     hub.on_event(created(3, 2))  # 2 was never announced
     assert ids(loop.take(customer, 2)) == [1, 3]
     assert hub.order.waiting == 0
+
+
+def test_one_intake_batch_chains_each_message_to_the_one_before_it(
+    client: TestClient, database: Database, clock: FixedClock
+) -> None:
+    """Two messages of one conversation in the same INSERT: the first names the newest
+    message stored before the batch, the second the first (PostgreSQL's RETURNING does
+    not see the statement's own rows; SQLite's does: both must give the same chain)."""
+    first, first_auth = start(client)
+    second, second_auth = start(client)
+    before_first = said(client, database, first, first_auth, "m-0")
+    before_second = said(client, database, second, second_auth, "n-0")
+    announced: list[tuple[int, int | None]] = []
+    intake = MessageIntake(
+        database,
+        clock,
+        announce=lambda message, _customer, previous: announced.append(
+            (int(str(message["id"])), previous)
+        ),
+    )
+    loop = asyncio.new_event_loop()
+    try:
+        batch = [
+            _Waiting(conversation, body, msg_id, loop, loop.create_future())
+            for conversation, body, msg_id in [
+                (first, "第一条", "m-1"),
+                (second, "另一位顾客", "n-1"),
+                (first, "第二条", "m-2"),
+            ]
+        ]
+        assert intake._store(batch) == []
+        loop.run_until_complete(asyncio.sleep(0))
+        m1, n1, m2 = (int(str(item.future.result().message["id"])) for item in batch)
+    finally:
+        loop.close()
+    assert sorted(announced) == sorted([(m1, before_first), (n1, before_second), (m2, m1)])
+
+
+def start(client: TestClient) -> tuple[str, dict[str, str]]:
+    data = client.post("/api/v1/customer/conversations", json={}).json()
+    return data["conversation"]["id"], {"X-Conversation-Token": data["token"]}
+
+
+def said(
+    client: TestClient, database: Database, conversation_id: str, auth: dict[str, str], msg_id: str
+) -> int:
+    response = client.post(
+        f"/api/v1/customer/conversations/{conversation_id}/messages",
+        json={"client_msg_id": msg_id, "body": "在吗"},
+        headers=auth,
+    )
+    assert response.status_code == 201, response.text
+    # The bot may answer in between: the newest message is the one to chain to.
+    with database.reading() as db:
+        newest = db.scalar(
+            select(func.max(Message.id)).where(Message.conversation_id == conversation_id)
+        )
+    return int(newest)

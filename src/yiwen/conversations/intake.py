@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from yiwen.conversations.access import principal_from_conversation_token
 from yiwen.conversations.models import Conversation, Message
-from yiwen.conversations.ordering import last_message_ids, try_message_order
+from yiwen.conversations.ordering import previous_message_id, try_message_order
 from yiwen.conversations.service import check_message_body, message_payload
 from yiwen.core.clock import Clock
 from yiwen.core.db import Database
@@ -280,6 +280,7 @@ class MessageIntake:
                     Conversation.status,
                     Conversation.customer_id,
                     Conversation.archived_at,
+                    try_message_order(db).label("free"),
                 ).where(Conversation.id.in_(ids))
             ).all()
             conversations = {row.id: row for row in rows}
@@ -294,9 +295,8 @@ class MessageIntake:
                     results[index] = Conflict("conversation_closed")
                 else:
                     to_store.append(index)
-            free = try_message_order(db, {batch[i].conversation_id for i in to_store})
             for index in to_store:
-                if batch[index].conversation_id not in free:
+                if not conversations[batch[index].conversation_id].free:
                     results[index] = HELD_BACK
             to_store = [i for i in to_store if results[i] is None]
             stored: dict[tuple[str, str], dict[str, object]] = {}
@@ -369,22 +369,30 @@ class MessageIntake:
                     "reactions_attempts": 0,
                 },
             )
-        last = last_message_ids(db, {batch[index].conversation_id for index in indexes})
         table = _messages()
         insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert
         statement = (
             insert(table)
             .on_conflict_do_nothing(index_elements=["conversation_id", "client_msg_id"])
-            .returning(table.c.id, table.c.conversation_id, table.c.client_msg_id)
+            .returning(
+                table.c.id,
+                table.c.conversation_id,
+                table.c.client_msg_id,
+                previous_message_id(table).label("previous_id"),
+            )
         )
         stored: dict[tuple[str, str], dict[str, object]] = {}
+        before: dict[tuple[str, str], int | None] = {}
         for row in db.connection().execute(statement, list(values.values())):
             key = (row.conversation_id, row.client_msg_id)
             stored[key] = {"id": row.id, **values[key]}
-        # Each message's predecessor in its conversation, for the realtime hub's order.
-        for kept in sorted(stored.values(), key=lambda r: cast(int, r["id"])):
+            before[key] = row.previous_id
+        # Each message's predecessor in its conversation, for the realtime hub's order:
+        # the newest before the batch, then the batch's own in id order.
+        last: dict[str, int] = {}
+        for key, kept in sorted(stored.items(), key=lambda item: cast(int, item[1]["id"])):
             conversation_id = cast(str, kept["conversation_id"])
-            kept["previous_id"] = last.get(conversation_id)
+            kept["previous_id"] = last.get(conversation_id, before[key])
             last[conversation_id] = cast(int, kept["id"])
         return stored
 

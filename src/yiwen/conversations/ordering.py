@@ -24,11 +24,18 @@ and the hub puts overtaken events back in order (:class:`MessageOrder`).
 
 from __future__ import annotations
 
-import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
 
-from sqlalchemy import func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    SQLColumnExpression,
+    Table,
+    func,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from yiwen.conversations.models import Conversation, Message
@@ -37,9 +44,10 @@ from yiwen.conversations.models import Conversation, Message
 LOCK_SPACE = 0x5977
 
 
-def _lock_key(conversation_id: str) -> int:
-    """The conversation's second lock key, a signed 32-bit int (collisions only serialise more)."""
-    return zlib.crc32(conversation_id.encode()) - 2**31
+def _lock_key(conversation_id: SQLColumnExpression[str] | str) -> ColumnElement[int]:
+    """The conversation's second lock key, computed by PostgreSQL (``hashtext``, a 32-bit
+    hash: a collision only makes two conversations wait for each other)."""
+    return func.hashtext(conversation_id)
 
 
 def _on_postgresql(db: Session) -> bool:
@@ -61,22 +69,13 @@ def hold_message_order(db: Session, conversation_id: str) -> None:
     db.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, _lock_key(conversation_id))))
 
 
-def try_message_order(db: Session, conversation_ids: Iterable[str]) -> set[str]:
-    """Take the message locks that are free, until commit; returns the conversations
-    whose lock this transaction now holds. Never waits."""
-    wanted = sorted(set(conversation_ids))
-    if not _on_postgresql(db) or not wanted:
-        return set(wanted)
-    keys = {conversation_id: _lock_key(conversation_id) for conversation_id in wanted}
-    rows = db.execute(
-        text(
-            "SELECT k, pg_try_advisory_xact_lock(:space, k) AS held "
-            "FROM unnest(CAST(:keys AS integer[])) AS k"
-        ),
-        {"space": LOCK_SPACE, "keys": sorted(set(keys.values()))},
-    )
-    held = {row.k for row in rows if row.held}
-    return {conversation_id for conversation_id, key in keys.items() if key in held}
+def try_message_order(db: Session) -> ColumnElement[bool]:
+    """A column for the intake's read of its conversations: true when this transaction
+    now holds the row's message lock (until commit), false when another writer does.
+    Never waits."""
+    if not _on_postgresql(db):
+        return true()
+    return func.pg_try_advisory_xact_lock(LOCK_SPACE, _lock_key(Conversation.id))
 
 
 def last_message_id(db: Session, conversation_id: str) -> int | None:
@@ -84,17 +83,18 @@ def last_message_id(db: Session, conversation_id: str) -> int | None:
     return db.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
 
 
-def last_message_ids(db: Session, conversation_ids: Iterable[str]) -> dict[str, int]:
-    """:func:`last_message_id` for several conversations in one statement."""
-    wanted = sorted(set(conversation_ids))
-    if not wanted:
-        return {}
-    rows = db.execute(
-        select(Message.conversation_id, func.max(Message.id))
-        .where(Message.conversation_id.in_(wanted))
-        .group_by(Message.conversation_id)
+def previous_message_id(messages: Table) -> ColumnElement[int]:
+    """For an INSERT's RETURNING: the id of the message before the inserted one in its
+    conversation. Its snapshot is the INSERT's, taken after the locks were: it sees
+    every earlier writer's commit. (On PostgreSQL it does not see the statement's own
+    rows; the intake chains those itself.) Written out because SQLAlchemy does not
+    correlate a subquery with an INSERT's target row."""
+    name = messages.name
+    return literal_column(
+        f"(SELECT max(earlier.id) FROM {name} AS earlier "
+        f"WHERE earlier.conversation_id = {name}.conversation_id AND earlier.id < {name}.id)",
+        type_=Integer,
     )
-    return {conversation_id: int(last) for conversation_id, last in rows}
 
 
 class MessageOrder:
