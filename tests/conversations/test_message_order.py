@@ -11,14 +11,13 @@ commit order: test_message_locks.py.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests.support.loops import LoopThread
 from yiwen.conversations.intake import MessageIntake, _Waiting
 from yiwen.conversations.models import Message
 from yiwen.conversations.ordering import MessageOrder
@@ -90,43 +89,12 @@ def test_forgotten_conversations_make_room_for_active_ones() -> None:
     assert order.offer("c3", 7, 6, "c7", now=0.0) == []
 
 
-class LoopThread:
-    """An event loop on its own thread, as the app's is."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def call(self, fn, *args):  # type: ignore[no-untyped-def]
-        done: Future[object] = Future()
-
-        def run() -> None:
-            try:
-                done.set_result(fn(*args))
-            except BaseException as error:
-                done.set_exception(error)
-
-        self.loop.call_soon_threadsafe(run)
-        return done.result(timeout=10)
-
-    def take(self, queue: asyncio.Queue[dict[str, object]], count: int) -> list[dict[str, object]]:
-        async def take() -> list[dict[str, object]]:
-            return [await queue.get() for _ in range(count)]
-
-        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(take(), 10), self.loop).result(11)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
 @pytest.fixture
 def loop() -> Iterator[LoopThread]:
     running = LoopThread()
     yield running
-    running.close()
+    running.stop()
+    running.loop.close()
 
 
 def created(message_id: int, previous_id: int | None, visibility: str = "public") -> DomainEvent:

@@ -7,13 +7,12 @@ does; they share nothing but the Redis server.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future
 
 import pytest
 
+from tests.support.loops import LoopThread
 from tests.support.redis import RedisServer
 from yiwen.conversations.fanout import RedisFanout
 from yiwen.conversations.realtime import RealtimeHub
@@ -22,45 +21,27 @@ from yiwen.core.events import DomainEvent
 from yiwen.http.ratelimit import RedisWindowLimiter
 
 
-class Process:
+class Process(LoopThread):
     """A hub bound to an event loop running on a thread of its own."""
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         self.hub = RealtimeHub(RedisFanout(url))
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
         self.call(self.hub.bind, self.loop)
         assert self.hub.fanout is not None
         assert self.hub.fanout.listening.wait(10), "listener never subscribed"
 
-    def call(self, fn, *args):  # type: ignore[no-untyped-def]
-        done: Future[object] = Future()
-
-        def run() -> None:
-            try:
-                done.set_result(fn(*args))
-            except BaseException as error:
-                done.set_exception(error)
-
-        self.loop.call_soon_threadsafe(run)
-        return done.result(timeout=10)
-
     def subscribe(self, topic: str) -> asyncio.Queue[dict[str, object]]:
-        return self.call(self.hub.subscribe, topic)  # type: ignore[no-any-return]
+        return self.call(self.hub.subscribe, topic)
 
-    def drain(self, queue: asyncio.Queue[dict[str, object]], count: int, timeout: float = 10):  # type: ignore[no-untyped-def]
-        async def take() -> list[dict[str, object]]:
-            return [await queue.get() for _ in range(count)]
-
-        return asyncio.run_coroutine_threadsafe(
-            asyncio.wait_for(take(), timeout), self.loop
-        ).result(timeout + 1)
+    def drain(
+        self, queue: asyncio.Queue[dict[str, object]], count: int, timeout: float = 10
+    ) -> list[dict[str, object]]:
+        return self.take(queue, count, timeout)
 
     def close(self) -> None:
         asyncio.run_coroutine_threadsafe(self.hub.close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+        self.stop()
 
 
 @pytest.fixture
