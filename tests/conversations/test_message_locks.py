@@ -215,3 +215,24 @@ def test_a_message_kept_back_when_the_process_stops_is_refused_not_dropped(
             select(func.count()).select_from(Message).where(Message.client_msg_id == "m-late")
         )
     assert stored == 0
+
+
+def test_a_writer_that_holds_the_conversation_too_long_does_not_keep_the_customer_waiting(
+    client: TestClient,
+    database: Database,
+    clock: FixedClock,
+    pool: ThreadPoolExecutor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After HOLD_LIMIT the message is stored without the lock (the order then rests on
+    the clients' catch-up), rather than wait for a bot turn stuck on a slow shop."""
+    monkeypatch.setattr(intake_module, "HOLD_LIMIT", 0.3)
+    conversation_id, auth = start(client)
+    writer = OpenWriter(database, clock, conversation_id, visibility="public")
+    try:
+        waiting = pool.submit(say, client, conversation_id, auth, "m-impatient")
+        stored = waiting.result(timeout=5)  # while the writer is still open
+        assert not writer.committed.is_set()
+        assert stored > writer.message_id
+    finally:
+        writer.commit()

@@ -60,6 +60,11 @@ TOKEN_CACHE_SIZE = 100_000
 HELD_BACK_PAUSE = 0.005
 # On stop, how long messages kept back may still wait for their conversation.
 STOP_GRACE = 5.0
+# A message is kept back at most this long: a writer that holds its conversation
+# longer (a bot turn waiting on a slow shop) must not keep the customer waiting. It is
+# then stored without the lock; if that writer commits later, its message reaches the
+# sockets after this one (the widget re-reads recent messages when it reconnects).
+HOLD_LIMIT = 2.0
 
 
 class _HeldBack:
@@ -84,6 +89,8 @@ class _Waiting:
     client_msg_id: str
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Accepted] = field(repr=False)
+    # When the intake first kept it back (monotonic seconds), if it did.
+    held_since: float | None = None
 
 
 PAYLOAD_FIELDS = (
@@ -295,9 +302,8 @@ class MessageIntake:
                     results[index] = Conflict("conversation_closed")
                 else:
                     to_store.append(index)
-            for index in to_store:
-                if not conversations[batch[index].conversation_id].free:
-                    results[index] = HELD_BACK
+            busy = {row.id for row in rows if not row.free}
+            self._keep_back_busy(batch, to_store, busy, results)
             to_store = [i for i in to_store if results[i] is None]
             stored: dict[tuple[str, str], dict[str, object]] = {}
             if to_store:
@@ -338,6 +344,37 @@ class MessageIntake:
         return [
             result if result is not None else Conflict("client_msg_id_reused") for result in results
         ]
+
+    def _keep_back_busy(
+        self,
+        batch: list[_Waiting],
+        to_store: list[int],
+        busy: set[str],
+        results: list[Accepted | Exception | _HeldBack | None],
+    ) -> None:
+        """Mark HELD_BACK the messages whose conversation another writer holds (``busy``),
+        unless one of them has waited HOLD_LIMIT already."""
+        if not busy:
+            return
+        moment = time.monotonic()
+        overdue = {
+            batch[i].conversation_id
+            for i in to_store
+            if batch[i].conversation_id in busy and _waited(batch[i], moment) >= HOLD_LIMIT
+        }
+        for conversation_id in overdue:
+            log.warning(
+                "conversation %s stayed locked by another writer for %.1f s: storing its "
+                "customer's message without the lock",
+                conversation_id,
+                HOLD_LIMIT,
+            )
+        for index in to_store:
+            item = batch[index]
+            if item.conversation_id in busy and item.conversation_id not in overdue:
+                results[index] = HELD_BACK
+                if item.held_since is None:
+                    item.held_since = moment
 
     def _insert(
         self,
@@ -416,6 +453,11 @@ class MessageIntake:
             select(Message).where(tuple_(Message.conversation_id, Message.client_msg_id).in_(keys))
         )
         return {(row.conversation_id, row.client_msg_id or ""): row for row in rows}
+
+
+def _waited(item: _Waiting, moment: float) -> float:
+    """How long the intake has kept the message back (0 if it has not)."""
+    return 0.0 if item.held_since is None else moment - item.held_since
 
 
 def _key(item: _Waiting) -> tuple[str, str]:
