@@ -15,10 +15,8 @@ from typing import Any
 
 import httpx
 from playwright.sync_api import Dialog, Page, WebSocketRoute, expect
-from sqlalchemy import func, select
 
 from tests.support.browser import OFFLINE_NOISE, LiveServer, PageFactory, screenshot
-from yiwen.conversations.models import Message
 from yiwen.store.protocol import ALL_CAPABILITIES
 
 DESKTOP = (1440, 900)
@@ -75,23 +73,6 @@ def wait_for_ticket(page: Page, server: LiveServer, conversation_id: str) -> dic
             return ticket
         time.sleep(0.2)
     raise AssertionError("the bot opened no ticket for the conversation")
-
-
-def wait_for_reactions(server: LiveServer, conversation_id: str) -> None:
-    """Until the pipeline has run the conversation's messages' reactions (and sent their events)."""
-    deadline = time.monotonic() + 20
-    with server.database.reading() as db:
-        while time.monotonic() < deadline:
-            waiting = db.scalar(
-                select(func.count())
-                .select_from(Message)
-                .where(Message.conversation_id == conversation_id, Message.reactions_pending)
-            )
-            if not waiting:
-                return
-            db.rollback()  # a fresh snapshot for the next look
-            time.sleep(0.1)
-    raise AssertionError("the message pipeline did not run the conversation's reactions")
 
 
 def csrf(page: Page) -> str:
@@ -226,7 +207,7 @@ def test_what_arrives_while_the_console_is_offline_shows_once_it_reconnects(
         json={"client_msg_id": "c-offline", "body": "断线期间顾客补充：是安卓区"},
     )
     assert sent.status_code == 201, sent.text
-    wait_for_reactions(live_server, conversation_id)
+    live_server.settle(conversation_id, answered=False)
     page.wait_for_timeout(500)  # its events went out to no console
     expect(thread).not_to_contain_text("断线期间顾客补充")
 

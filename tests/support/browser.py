@@ -23,11 +23,13 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright
+from sqlalchemy import func, select
 
 from tests.factories import STAFF_PASSWORD, StaffTeam, make_team
 from tests.support.live import serve
 from yiwen.auth import passwords
 from yiwen.auth.models import StaffUser
+from yiwen.conversations.models import Message
 from yiwen.core.db import Database
 from yiwen.core.settings import Settings
 from yiwen.store.connectors.demo.connector import DemoStoreConnector
@@ -136,6 +138,30 @@ class LiveServer:
             [CONSOLE_SESSION_KEY, kept],
         )
         return answer
+
+    def settle(self, conversation_id: str, *, answered: bool = True, timeout: float = 30) -> None:
+        """Wait until the message pipeline has run the conversation's messages' reactions
+        and, if ``answered``, someone other than the customer has written last (the
+        bot's turn is over): a test that then changes the conversation by hand is not
+        overwritten by work still under way."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.database.reading() as db:
+                pending = db.scalar(
+                    select(func.count())
+                    .select_from(Message)
+                    .where(Message.conversation_id == conversation_id, Message.reactions_pending)
+                )
+                last_sender = db.scalar(
+                    select(Message.sender_type)
+                    .where(Message.conversation_id == conversation_id)
+                    .order_by(Message.id.desc())
+                    .limit(1)
+                )
+            if not pending and (not answered or last_sender not in (None, "customer")):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"conversation {conversation_id} did not settle in {timeout} s")
 
 
 @contextmanager
