@@ -54,19 +54,20 @@ def _on_postgresql(db: Session) -> bool:
     return db.get_bind().dialect.name == "postgresql"
 
 
-def hold_message_order(db: Session, conversation_id: str) -> None:
-    """Take the conversation's row lock, then its message lock, both until commit.
+def hold_message_order(db: Session, conversation_id: str) -> int | None:
+    """Take the conversation's row lock, then its message lock, both until commit; returns
+    the conversation's newest message id, read under them (the new message's predecessor).
 
     Called by every writer except the fast intake, right before its INSERT.
     """
-    if not _on_postgresql(db):
-        return
-    db.execute(
-        select(Conversation.id)
-        .where(Conversation.id == conversation_id)
-        .with_for_update(key_share=True)
-    )
-    db.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, _lock_key(conversation_id))))
+    if _on_postgresql(db):
+        db.execute(
+            select(Conversation.id)
+            .where(Conversation.id == conversation_id)
+            .with_for_update(key_share=True)
+        )
+        db.execute(select(func.pg_advisory_xact_lock(LOCK_SPACE, _lock_key(conversation_id))))
+    return db.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
 
 
 def try_message_order(db: Session) -> ColumnElement[bool]:
@@ -76,11 +77,6 @@ def try_message_order(db: Session) -> ColumnElement[bool]:
     if not _on_postgresql(db):
         return true()
     return func.pg_try_advisory_xact_lock(LOCK_SPACE, _lock_key(Conversation.id))
-
-
-def last_message_id(db: Session, conversation_id: str) -> int | None:
-    """The conversation's newest message id (read under its message lock)."""
-    return db.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
 
 
 def previous_message_id(messages: Table) -> ColumnElement[int]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from yiwen.attachments.service import get_customer_attachments
 from yiwen.conversations.models import Conversation, Message
-from yiwen.conversations.ordering import hold_message_order, last_message_id
+from yiwen.conversations.ordering import hold_message_order
 from yiwen.core.clock import Clock
 from yiwen.core.errors import Conflict, Gone, InvalidInput, NotFound
 from yiwen.core.events import call_after_commit, emit
@@ -133,8 +133,7 @@ def post_customer_message(
             return _check_replay(existing, text, attachment_ids), False
         raise Conflict("conversation_closed")
     get_customer_attachments(db, conversation.customer_id, attachment_ids)
-    hold_message_order(db, conversation.id)
-    previous_id = last_message_id(db, conversation.id)
+    previous_id = hold_message_order(db, conversation.id)
     message = _insert_once(
         db,
         conversation_id=conversation.id,
@@ -206,8 +205,7 @@ def post_staff_message(
     """A reply or internal note from an agent, the bot or the system."""
     check_not_archived(conversation)
     text = check_message_body(body, bool(attachment_ids), max_chars)
-    hold_message_order(db, conversation.id)
-    previous_id = last_message_id(db, conversation.id)
+    previous_id = hold_message_order(db, conversation.id)
     message = Message(
         conversation_id=conversation.id,
         sender_type=sender_type,
