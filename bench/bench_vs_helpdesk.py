@@ -43,15 +43,17 @@ import tempfile
 import threading
 import time
 import venv
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import httpx
 from sqlalchemy import func, select
 
 from bench.common import free_port, percentile, running_server, running_worker
+from bench.loadgen import Answer, Call, run_calls
 from yiwen.auth.service import create_staff
 from yiwen.conversations.models import Message
 from yiwen.core.clock import SystemClock
@@ -95,38 +97,18 @@ def ticket_text(n: int) -> tuple[str, str]:
 
 
 async def run_concurrently(
-    jobs: list[Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]],
+    calls: list[Call],
     base: str,
     headers: dict[str, str] | None = None,
     cookies: dict[str, str] | None = None,
-) -> tuple[Timing, list[httpx.Response]]:
-    """Runs ``jobs`` on ``CLIENTS`` connections; returns their timing and responses in order."""
-    responses: list[httpx.Response | None] = [None] * len(jobs)
-    latencies: list[float] = []
-    errors = 0
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for index in range(len(jobs)):
-        queue.put_nowait(index)
-
-    async def client() -> None:
-        nonlocal errors
-        async with httpx.AsyncClient(
-            base_url=base, headers=headers, cookies=cookies, timeout=60
-        ) as http:
-            while not queue.empty():
-                index = queue.get_nowait()
-                t0 = time.perf_counter()
-                response = await jobs[index](http)
-                latencies.append(time.perf_counter() - t0)
-                if response.status_code >= 400:
-                    errors += 1
-                responses[index] = response
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(CLIENTS)))
-    elapsed = time.perf_counter() - t0
-    done = [r for r in responses if r is not None]
-    return Timing(len(jobs), elapsed, latencies, errors), done
+) -> tuple[Timing, list[Answer]]:
+    """Sends ``calls`` on ``CLIENTS`` connections (bench.loadgen); returns their timing and
+    answers in order."""
+    common = dict(headers or {})
+    if cookies:
+        common["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    run = await run_calls(base, calls, clients=CLIENTS, headers=common)
+    return Timing(len(calls), run.seconds, run.latencies, run.errors), run.answers
 
 
 # --- django-helpdesk ---------------------------------------------------------------------
@@ -222,7 +204,7 @@ async def measure_peer(base: str, credentials: dict[str, object]) -> dict[str, d
     token = {"Authorization": f"Token {credentials['token']}"}
     queue = credentials["queue"]
 
-    def create(n: int) -> Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]:
+    def create(n: int) -> Call:
         title, body = ticket_text(n)
         payload = {
             "queue": queue,
@@ -231,31 +213,28 @@ async def measure_peer(base: str, credentials: dict[str, object]) -> dict[str, d
             "submitter_email": f"buyer{n}@example.com",
             "priority": 3,
         }
-        return lambda http: http.post("/api/tickets/", json=payload)
+        return Call("POST", "/api/tickets/", payload)
 
     created, responses = await run_concurrently([create(n) for n in range(TICKETS)], base, token)
-    ids = [r.json()["id"] for r in responses if r.status_code == 201]
+    ids = [cast(dict[str, int], r.json())["id"] for r in responses if r.status_code == 201]
 
-    def follow(ticket: int, n: int) -> Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]:
+    def follow(ticket: int, n: int) -> Call:
         payload = {"ticket": ticket, "comment": f"第{n}次催：还没到账，请尽快", "public": True}
-        return lambda http: http.post("/api/followups/", json=payload)
+        return Call("POST", "/api/followups/", payload)
 
     followed, _ = await run_concurrently(
         [follow(t, n) for n in range(FOLLOWUPS_PER_TICKET) for t in ids], base, token
     )
     session = {"sessionid": str(credentials["session"])}
     listed, _ = await run_concurrently(
-        [lambda http: http.get(datatables_path(queue)) for _ in range(READS)], base, cookies=session
+        [Call("GET", datatables_path(queue)) for _ in range(READS)], base, cookies=session
     )
     searched, answers = await run_concurrently(
-        [
-            (lambda word: lambda http: http.get(datatables_path(queue, word)))(GAMES[n % 4])
-            for n in range(READS)
-        ],
+        [Call("GET", datatables_path(queue, GAMES[n % 4])) for n in range(READS)],
         base,
         cookies=session,
     )
-    hits = answers[0].json()["recordsFiltered"] if answers else 0
+    hits = cast(dict[str, int], answers[0].json())["recordsFiltered"] if answers else 0
     return {
         "create ticket": created.summary(),
         "follow-up": followed.summary(),
@@ -294,7 +273,7 @@ async def measure_yiwen(base: str, database_url: str) -> dict[str, dict[str, flo
         login.raise_for_status()
     staff = {"Authorization": f"Bearer {login.json()['token']}"}
 
-    def create(n: int) -> Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]:
+    def create(n: int) -> Call:
         title, body = ticket_text(n)
         payload = {
             "category": "other",
@@ -302,20 +281,18 @@ async def measure_yiwen(base: str, database_url: str) -> dict[str, dict[str, flo
             "demand": "explain",
             "contact": f"buyer{n}@example.com",
         }
-        return lambda http: http.post("/api/v1/customer/tickets", json=payload)
+        return Call("POST", "/api/v1/customer/tickets", payload)
 
     created, responses = await run_concurrently([create(n) for n in range(TICKETS)], base)
-    made = [r.json() for r in responses if r.status_code == 201]
+    made = [cast(dict[str, object], r.json()) for r in responses if r.status_code == 201]
 
-    def say(
-        item: dict[str, object], n: int
-    ) -> Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]:
+    def say(item: dict[str, object], n: int) -> Call:
         conversation = item["conversation"]
         assert isinstance(conversation, dict)
         url = f"/api/v1/customer/conversations/{conversation['id']}/messages"
         headers = {"X-Conversation-Token": str(item["token"])}
         payload = {"client_msg_id": f"f{n}", "body": f"第{n}次催：还没到账，请尽快"}
-        return lambda http: http.post(url, json=payload, headers=headers)
+        return Call("POST", url, payload, headers)
 
     said, _ = await run_concurrently(
         [say(item, n) for n in range(FOLLOWUPS_PER_TICKET) for item in made], base
@@ -334,18 +311,19 @@ async def measure_yiwen(base: str, database_url: str) -> dict[str, dict[str, flo
             if not cursor:
                 break
 
-    def reply(ticket_id: str, n: int) -> Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]:
-        url = f"/api/v1/tickets/{ticket_id}/replies"
+    def reply(ticket_id: str, n: int) -> Call:
         payload = {"body": f"您好，第{n}次回复：正在为您核实订单"}
-        return lambda http: http.post(url, json=payload)
+        return Call("POST", f"/api/v1/tickets/{ticket_id}/replies", payload)
 
     replied, _ = await run_concurrently(
         [reply(t, n) for n in range(FOLLOWUPS_PER_TICKET) for t in ticket_ids], base, staff
     )
     listed, _ = await run_concurrently(
         [
-            lambda http: http.get(
-                "/api/v1/tickets", params={"category": "other", "open_only": "true", "limit": 25}
+            Call(
+                "GET",
+                "/api/v1/tickets",
+                params={"category": "other", "open_only": "true", "limit": 25},
             )
             for _ in range(READS)
         ],
@@ -354,19 +332,14 @@ async def measure_yiwen(base: str, database_url: str) -> dict[str, dict[str, flo
     )
     searched, answers = await run_concurrently(
         [
-            (
-                lambda word: (
-                    lambda http: http.get(
-                        "/api/v1/search", params={"q": word, "kind": "ticket", "limit": 25}
-                    )
-                )
-            )(GAMES[n % 4])
+            Call("GET", "/api/v1/search", params={"q": GAMES[n % 4], "kind": "ticket", "limit": 25})
             for n in range(READS)
         ],
         base,
         staff,
     )
-    hits = len(answers[0].json()["items"]) if answers and answers[0].status_code == 200 else 0
+    first = cast(dict[str, list[object]], answers[0].json()) if answers else {}
+    hits = len(first.get("items", [])) if answers and answers[0].status_code == 200 else 0
     return {
         "create ticket": created.summary(),
         "follow-up": said.summary(),

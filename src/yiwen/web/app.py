@@ -21,6 +21,7 @@ from yiwen.core.db import Database
 from yiwen.core.events import DomainEvent, bus
 from yiwen.core.settings import Settings, get_settings
 from yiwen.http.errors import install_error_handlers
+from yiwen.http.route_index import gate_routes
 from yiwen.http.security import install_security
 from yiwen.http.server_time import ServerTimeMiddleware
 from yiwen.store.protocol import StoreConnector
@@ -121,6 +122,7 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    gate_routes(app.router.routes)
     return app
 
 
