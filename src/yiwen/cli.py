@@ -213,6 +213,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     # Reactions to messages the app processes took in (yiwen.conversations.pipeline).
     pipeline = MessagePipeline(database, clock)
     wakeups = RedisWakeups(settings.redis_url) if settings.redis_url else None
+    if not args.deliveries_only:
+        _warm_up(settings)
     if args.until_idle:
         pipeline.drain()
         stats = worker.run_until_idle()
@@ -437,6 +439,20 @@ def _write_private(path: Path, text: str) -> None:
     path.chmod(0o600)
 
 
+def _warm_up(settings: Settings) -> None:
+    """Build the word segmenter (jieba's dictionary, seconds of CPU) and train the bot's
+    model before the first customer message needs them: WeChat gives an answer 5 s, and
+    the first message's reactions (the search index) would otherwise wait for it."""
+    if settings.bot_enabled:
+        from yiwen.bot.nlu import warm_up
+
+        warm_up()
+    else:
+        from yiwen.bot.segment import cut
+
+        cut("预热")
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -467,11 +483,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             print("demo staff (username / role / password):")
             for username, role, password in accounts:
                 print(f"  {username:<11} {role:<17} {password}")
-    if settings.bot_enabled:
-        # Train the bot's model before the first customer waits for it (WeChat gives 5 s).
-        from yiwen.bot.nlu import warm_up
-
-        warm_up()
+    _warm_up(settings)
     print(f"Yiwen 一问 on http://{args.host}:{args.port}  (API docs: /docs)")
     if args.workers == 1:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")

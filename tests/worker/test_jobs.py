@@ -13,7 +13,14 @@ from yiwen.notify.models import OutboxEntry
 from yiwen.notify.outbox import enqueue
 from yiwen.store.connectors.demo.connector import DemoStoreConnector
 from yiwen.store.protocol import StoreConnector
-from yiwen.worker.jobs import PeriodicJob, claim_job, finish_job, get_lease, run_job_if_due
+from yiwen.worker.jobs import (
+    PeriodicJob,
+    claim_job,
+    due_jobs,
+    finish_job,
+    get_lease,
+    run_job_if_due,
+)
 
 
 class Recorder:
@@ -68,6 +75,34 @@ def test_while_one_runner_holds_the_lease_no_other_may_start(
     finish_job(database, clock, job, "worker-a", None)
     clock.advance(timedelta(seconds=30))
     assert claim_job(database, clock, job, "worker-b")
+
+
+def test_one_read_tells_which_jobs_are_worth_claiming(
+    database: Database, clock: FixedClock
+) -> None:
+    """An idle worker's round reads the schedule once instead of a claim per job; what it
+    picks is exactly what a claim would grant."""
+    sweep, report, fresh = (
+        PeriodicJob("tests:sweep", 30, Recorder()),
+        PeriodicJob("tests:report", 300, Recorder()),
+        PeriodicJob("tests:fresh", 60, Recorder()),
+    )
+    assert claim_job(database, clock, sweep, "worker-a")  # held now
+    assert claim_job(database, clock, report, "worker-a")
+    finish_job(database, clock, report, "worker-a", None)  # next run in 300 s
+
+    def names() -> list[str]:
+        return [job.name for job in due_jobs(database, clock, [sweep, report, fresh])]
+
+    assert names() == ["tests:fresh"]  # never registered: its first claim registers it
+    finish_job(database, clock, sweep, "worker-a", None)
+    clock.advance(timedelta(seconds=30))
+    assert names() == ["tests:sweep", "tests:fresh"]
+    clock.advance(timedelta(seconds=270))
+    assert names() == ["tests:sweep", "tests:report", "tests:fresh"]
+    for job in (sweep, report, fresh):
+        assert claim_job(database, clock, job, "worker-b")
+    assert names() == []
 
 
 def test_a_runner_that_died_releases_the_job_when_its_lease_expires(

@@ -70,6 +70,33 @@ def load_jobs(entries: Sequence[tuple[str, float]]) -> list[PeriodicJob]:
     return jobs
 
 
+def due_jobs(database: Database, clock: Clock, jobs: Sequence[PeriodicJob]) -> list[PeriodicJob]:
+    """The jobs worth trying to claim now: never registered, or due with no live lease.
+
+    One read for the whole schedule, so an idle worker's round is one query, not a
+    claiming transaction per job. The claim itself (:func:`claim_job`) still decides:
+    another process may take a job between this read and the claim.
+    """
+    with database.reading() as db:
+        now = clock.now()
+        leases = {
+            row.name: row
+            for row in db.execute(
+                select(JobLease.name, JobLease.next_run_at, JobLease.lease_until).where(
+                    JobLease.name.in_([job.name for job in jobs])
+                )
+            )
+        }
+    due: list[PeriodicJob] = []
+    for job in jobs:
+        lease = leases.get(job.name)
+        if lease is None or (
+            lease.next_run_at <= now and (lease.lease_until is None or lease.lease_until <= now)
+        ):
+            due.append(job)
+    return due
+
+
 def claim_job(database: Database, clock: Clock, job: PeriodicJob, holder: str) -> bool:
     """Take the job's lease if it is due and nobody holds it; True when the caller may run it."""
     with database.transaction() as db:

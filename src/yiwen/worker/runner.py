@@ -25,7 +25,7 @@ from yiwen.core.settings import Settings
 from yiwen.notify import outbox
 from yiwen.notify.protocol import Delivery, Notifier, PermanentError, RetriableError
 from yiwen.store.protocol import StoreConnector
-from yiwen.worker.jobs import PeriodicJob, run_job_if_due
+from yiwen.worker.jobs import PeriodicJob, due_jobs, run_job_if_due
 
 log = logging.getLogger("yiwen.worker")
 
@@ -138,7 +138,7 @@ class Worker:
 
     def run_due_jobs(self) -> int:
         ran = 0
-        for job in self.jobs:
+        for job in due_jobs(self.database, self.clock, self.jobs):
             if run_job_if_due(self.database, self.clock, job, self.holder, self.store):
                 ran += 1
         self.stats.jobs_run += ran
