@@ -67,6 +67,9 @@ CLIENTS = 8
 TICKETS = 300
 FOLLOWUPS_PER_TICKET = 4
 READS = 150
+# Yiwen's app processes on PostgreSQL (plus one `yiwen worker`); the peer gets as many
+# gunicorn workers as Yiwen has processes in all.
+APP_PROCESSES = 2
 PASSWORD = "Bench-passw0rd!"
 GAMES = ("王者荣耀", "和平精英", "原神", "腾讯视频", "爱奇艺", "网易云音乐", "英雄联盟", "穿越火线")
 PROBLEMS = ("点券没到账", "卡密无效", "充值失败", "会员没开通", "重复扣款", "激活码已被使用")
@@ -442,9 +445,9 @@ def compare(
     database: str, yiwen_url: str, peer_url: str, raw_url: str, work: Path
 ) -> dict[str, object]:
     """On SQLite each side is one process (Yiwen's default layout: jobs and message
-    reactions in the app process). On PostgreSQL each side gets two processes: Yiwen
-    its production layout (an app process and a `yiwen worker`, Redis between them,
-    docs/operations.md), django-helpdesk two gunicorn workers."""
+    reactions in the app process). On PostgreSQL each side gets three processes: Yiwen
+    its production layout (two app processes and a `yiwen worker`, Redis between them,
+    docs/operations.md), django-helpdesk three gunicorn workers."""
     prepare_yiwen(yiwen_url)
     if database == "postgresql":
         sys.path.insert(0, str(ROOT))
@@ -455,14 +458,17 @@ def compare(
         try:
             with (
                 running_server(
-                    work / "yiwen", database_url=yiwen_url, redis_url=redis_server.url
+                    work / "yiwen",
+                    workers=APP_PROCESSES,
+                    database_url=yiwen_url,
+                    redis_url=redis_server.url,
                 ) as base,
                 running_worker(work / "yiwen", database_url=yiwen_url, redis_url=redis_server.url),
             ):
                 yiwen = asyncio.run(measure_yiwen(base, yiwen_url))
         finally:
             redis_server.stop()
-        processes = 2
+        processes = APP_PROCESSES + 1
     else:
         with running_server(work / "yiwen", database_url=yiwen_url) as base:
             yiwen = asyncio.run(measure_yiwen(base, yiwen_url))

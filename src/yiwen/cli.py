@@ -195,7 +195,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from yiwen.conversations.wakeups import RedisWakeups
     from yiwen.core.db import Database
     from yiwen.core.events import bus
-    from yiwen.wiring import build_worker, import_models, install_reactions
+    from yiwen.wiring import build_worker, import_models, install_reactions, warm_up
 
     import_models()
     install_reactions()
@@ -214,7 +214,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     pipeline = MessagePipeline(database, clock)
     wakeups = RedisWakeups(settings.redis_url) if settings.redis_url else None
     if not args.deliveries_only:
-        _warm_up(settings)
+        warm_up(settings)
     if args.until_idle:
         pipeline.drain()
         stats = worker.run_until_idle()
@@ -439,20 +439,6 @@ def _write_private(path: Path, text: str) -> None:
     path.chmod(0o600)
 
 
-def _warm_up(settings: Settings) -> None:
-    """Build the word segmenter (jieba's dictionary, seconds of CPU) and train the bot's
-    model before the first customer message needs them: WeChat gives an answer 5 s, and
-    the first message's reactions (the search index) would otherwise wait for it."""
-    if settings.bot_enabled:
-        from yiwen.bot.nlu import warm_up
-
-        warm_up()
-    else:
-        from yiwen.bot.segment import cut
-
-        cut("预热")
-
-
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -483,7 +469,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             print("demo staff (username / role / password):")
             for username, role, password in accounts:
                 print(f"  {username:<11} {role:<17} {password}")
-    _warm_up(settings)
     print(f"Yiwen 一问 on http://{args.host}:{args.port}  (API docs: /docs)")
     if args.workers == 1:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")

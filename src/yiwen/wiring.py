@@ -104,6 +104,21 @@ PERIODIC_JOBS: tuple[tuple[str, float], ...] = (
 )
 
 
+def warm_up(settings: Settings) -> None:
+    """Build the word segmenter (jieba's dictionary, seconds of CPU) and train the bot's
+    model before the first customer message needs them: WeChat gives an answer 5 s, and
+    the first message's reactions (the search index) would otherwise wait for it. Both
+    are kept for the process's life, so calling this again costs nothing."""
+    if settings.bot_enabled:
+        from yiwen.bot.nlu import warm_up as warm_up_bot
+
+        warm_up_bot()
+    else:
+        from yiwen.bot.segment import cut
+
+        cut("预热")
+
+
 def import_models() -> None:
     """Load every table into ``Base.metadata`` (migrations and tests need all of them)."""
     for name in MODEL_MODULES:

@@ -27,7 +27,7 @@ from yiwen.http.server_time import ServerTimeMiddleware
 from yiwen.store.protocol import StoreConnector
 from yiwen.store.registry import build_store
 from yiwen.web.static import install_static
-from yiwen.wiring import build_worker, import_models, install_reactions, routers
+from yiwen.wiring import build_worker, import_models, install_reactions, routers, warm_up
 from yiwen.worker.runner import EmbeddedWorker
 
 log = logging.getLogger("yiwen.web")
@@ -73,6 +73,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Before the first request, not during it (uvicorn listens once this is done).
+        await asyncio.to_thread(warm_up, settings)
         hub.bind(asyncio.get_running_loop())
         bus.subscribe("*", hub.on_event)
         bot.attach()
