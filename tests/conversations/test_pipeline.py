@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from yiwen.conversations.pipeline import MAX_ATTEMPTS, run_pending, sweep_pendin
 from yiwen.core.clock import FixedClock
 from yiwen.core.db import Database
 from yiwen.core.events import DomainEvent, bus
+from yiwen.routing.models import QueueEntry
 from yiwen.search.service import search
 from yiwen.sla.models import TicketSla
 from yiwen.tickets.models import Ticket
@@ -357,3 +359,56 @@ def test_an_archived_conversation_refuses_the_fast_path_too(
     assert refused.json()["error"]["code"] == "conversation_archived"
     with database.reading() as db:
         assert db.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_a_conversation_back_with_nobody_is_queued_once_per_batch(
+    client: TestClient, database: Database, clock: FixedClock
+) -> None:
+    queued, auth_queued, _ = open_ticket(client, database)
+    withdrawn, auth_withdrawn, _ = open_ticket(client, database)
+    run_pending(database, clock)
+    with database.transaction() as db:  # taken by hand, then left with nobody
+        db.execute(
+            update(QueueEntry)
+            .where(QueueEntry.conversation_id == withdrawn)
+            .values(state="withdrawn")
+        )
+    for n in range(3):
+        say(client, queued, auth_queued, f"m-{n}", "还没到账")
+        say(client, withdrawn, auth_withdrawn, f"m-{n}", "还没到账")
+    assert run_pending(database, clock) == 6
+    with database.reading() as db:
+        waiting = db.execute(
+            select(QueueEntry.conversation_id, QueueEntry.reason).where(
+                QueueEntry.state == "waiting"
+            )
+        ).all()
+    assert sorted(waiting) == sorted([(queued, "started"), (withdrawn, "returned")])
+
+
+def test_a_batch_reads_as_much_for_many_messages_as_for_one(
+    client: TestClient, database: Database, clock: FixedClock
+) -> None:
+    """What the reactions read is read once per batch (the pipeline's prefetchers), not
+    once per message: a burst costs its writes, not a query per reaction."""
+    conversations = [open_ticket(client, database)[:2] for _ in range(3)]
+    run_pending(database, clock)
+
+    def reads_of_a_batch(messages_each: int, round_: int) -> int:
+        for conversation_id, auth in conversations:
+            for n in range(messages_each):
+                say(client, conversation_id, auth, f"r{round_}-{n}", f"第{n}次催：还没到账")
+        selects: list[str] = []
+
+        def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if statement.lstrip().upper().startswith("SELECT"):
+                selects.append(statement)
+
+        sa_event.listen(database.engine, "before_cursor_execute", count)
+        try:
+            assert run_pending(database, clock) == messages_each * len(conversations)
+        finally:
+            sa_event.remove(database.engine, "before_cursor_execute", count)
+        return len(selects)
+
+    assert reads_of_a_batch(4, 2) == reads_of_a_batch(1, 1)

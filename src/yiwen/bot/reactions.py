@@ -41,13 +41,15 @@ def back_to_bot(session: Session, event: DomainEvent) -> None:
     conversation = session.get(Conversation, message.get("conversation_id"))
     if conversation is None or conversation.status != "waiting" or conversation.assignee_id:
         return
+    if not _bot_enabled(session):
+        return
     prefetched: dict[str, BotSession | None] = session.info.get(_PREFETCHED_SESSIONS, {})
     bot = (
         prefetched[conversation.id]
         if conversation.id in prefetched
         else session.get(BotSession, conversation.id)
     )
-    if bot is None or bot.state != "resolved" or not _bot_enabled(session):
+    if bot is None or bot.state != "resolved":
         return
     conversation.status = "bot"
     bot.state, bot.goal, bot.pending = "active", None, None
@@ -55,10 +57,16 @@ def back_to_bot(session: Session, event: DomainEvent) -> None:
 
 
 def prefetch_sessions(session: Session, conversation_ids: list[str]) -> None:
-    """The message pipeline's batch: every bot session ``back_to_bot`` may read."""
-    list(
-        session.scalars(select(BotSession).where(BotSession.conversation_id.in_(conversation_ids)))
-    )
+    """The message pipeline's batch: every bot session ``back_to_bot`` may read, and which
+    conversations have none. A pass creates no bot session (the bot's turns run after
+    its commit), so "none" holds for the whole batch; the dictionary also keeps the
+    objects alive (the identity map holds unmodified objects only weakly)."""
+    found: dict[str, BotSession | None] = dict.fromkeys(conversation_ids)
+    for bot in session.scalars(
+        select(BotSession).where(BotSession.conversation_id.in_(conversation_ids))
+    ):
+        found[bot.conversation_id] = bot
+    session.info[_PREFETCHED_SESSIONS] = found
 
 
 def install_reactions() -> None:

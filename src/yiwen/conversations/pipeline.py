@@ -101,13 +101,15 @@ def _pending_conversations(
     return list(seen)
 
 
-def _lock(db: Session, conversation_ids: list[str]) -> list[str]:
-    """The conversations of ``conversation_ids`` this pass may work on, locked.
+def _lock(db: Session, conversation_ids: list[str]) -> list[Conversation]:
+    """The conversations of ``conversation_ids`` this pass may work on, locked and read in
+    the same statement (what the reactions look up by primary key is then already in the
+    session).
 
     ``FOR NO KEY UPDATE``: a new message's foreign key takes a key-share lock on its
     conversation, which a plain ``FOR UPDATE`` would make wait for the whole pass.
     """
-    query = select(Conversation.id).where(Conversation.id.in_(conversation_ids))
+    query = select(Conversation).where(Conversation.id.in_(conversation_ids))
     if db.get_bind().dialect.name == "postgresql":
         query = query.order_by(Conversation.id).with_for_update(skip_locked=True, key_share=True)
     return list(db.scalars(query))
@@ -154,9 +156,10 @@ def _run_batch(db: Session, clock: Clock, limit: int, older_than: timedelta | No
     candidates = _pending_conversations(db, limit, older_than, clock)
     if not candidates:
         return 0
-    locked = _lock(db, candidates)
-    if not locked:
+    conversations = _lock(db, candidates)
+    if not conversations:
         return 0
+    locked = [conversation.id for conversation in conversations]
     messages = list(
         db.scalars(
             select(Message)
@@ -168,9 +171,6 @@ def _run_batch(db: Session, clock: Clock, limit: int, older_than: timedelta | No
             .order_by(Message.id)
         )
     )
-    # One read per batch instead of one per message and reaction: what the reactions
-    # look up by primary key is then already in the session.
-    conversations = list(db.scalars(select(Conversation).where(Conversation.id.in_(locked))))
     by_id = {conversation.id: conversation for conversation in conversations}
     for prefetch in PREFETCHERS:
         prefetch(db, locked)
@@ -200,9 +200,10 @@ def _run_one_by_one(
                 conversation_id = message.conversation_id
                 if conversation_id in failed_conversations:
                     continue  # keep the conversation's order: its later messages wait
-                if not _lock(db, [conversation_id]):
+                locked = _lock(db, [conversation_id])
+                if not locked:
                     continue
-                _react(db, message, db.get_one(Conversation, conversation_id))
+                _react(db, message, locked[0])
             done += 1
         except Exception:
             log.exception("reactions of message %s failed", message_id)

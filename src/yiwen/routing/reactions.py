@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import cast
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yiwen.conversations.models import Conversation
+from yiwen.conversations.pipeline import add_prefetch
 from yiwen.core.clock import Clock
 from yiwen.core.db import session_context
 from yiwen.core.events import DomainEvent, bus
@@ -24,6 +26,7 @@ from yiwen.routing.assignment import (
     assign_waiting_work,
     record_manual_assignment,
 )
+from yiwen.routing.models import QueueEntry
 from yiwen.routing.waiting import (
     DRAIN_REQUESTED,
     enqueue_work,
@@ -34,6 +37,7 @@ from yiwen.routing.waiting import (
 from yiwen.tickets.models import Ticket
 
 _DRAINING = "yiwen_routing_draining"
+_PREFETCHED_ENTRIES = "yiwen_routing_prefetched_entries"
 
 
 def _clock(db: Session) -> Clock:
@@ -69,6 +73,8 @@ def on_customer_wrote_again(db: Session, event: DomainEvent) -> None:
     conversation = db.get(Conversation, str(message.get("conversation_id")))
     if conversation is None or conversation.status != "waiting" or conversation.assignee_id:
         return
+    if _batch_found_waiting(db, conversation.id):
+        return
     if waiting_entry_for(db, conversation_id=conversation.id, ticket_id=None) is not None:
         return
     enqueue_work(
@@ -78,6 +84,29 @@ def on_customer_wrote_again(db: Session, event: DomainEvent) -> None:
         conversation=conversation,
         ticket=None,
         reason="returned",
+    )
+
+
+def prefetch_waiting_entries(db: Session, conversation_ids: list[str]) -> None:
+    """The message pipeline's batch: the waiting entry of each of these conversations,
+    read once for ``on_customer_wrote_again`` instead of once per message."""
+    found: dict[str, QueueEntry] = {}
+    for entry in db.scalars(
+        select(QueueEntry).where(
+            QueueEntry.state == "waiting", QueueEntry.conversation_id.in_(conversation_ids)
+        )
+    ):
+        found.setdefault(str(entry.conversation_id), entry)
+    db.info[_PREFETCHED_ENTRIES] = found
+
+
+def _batch_found_waiting(db: Session, conversation_id: str) -> bool:
+    """Whether the batch's read found a waiting entry for the conversation that is still
+    waiting (the live object: a change made since in this session shows). Anything else
+    is left to ``waiting_entry_for``: an entry added since is not in the read."""
+    entry = db.info.get(_PREFETCHED_ENTRIES, {}).get(conversation_id)
+    return (
+        entry is not None and entry.state == "waiting" and entry.conversation_id == conversation_id
     )
 
 
@@ -167,6 +196,7 @@ def install_reactions() -> None:
     bus.subscribe_in_transaction("conversation.started", on_conversation_waiting)
     bus.subscribe_in_transaction("conversation.handed_off", on_conversation_waiting)
     bus.subscribe_in_transaction("message.created", on_customer_wrote_again)
+    add_prefetch(prefetch_waiting_entries)
     bus.subscribe_in_transaction("ticket.created", on_ticket_needs_agent)
     bus.subscribe_in_transaction("ticket.reopened", on_ticket_needs_agent)
     bus.subscribe_in_transaction("ticket.assigned", on_ticket_assigned)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from yiwen.conversations.pipeline import add_prefetch
@@ -122,15 +122,17 @@ def prefetch_clocks(db: Session, conversation_ids: list[str]) -> None:
     """The message pipeline's batch: the tickets (and their clocks) a customer's message
     in these conversations may move, read once for the whole batch. The lists keep the
     objects alive: the session's identity map holds unmodified objects only weakly."""
-    tickets = _live_tickets(db, conversation_ids)
-    clocks_read = (
-        list(db.scalars(select(TicketSla).where(TicketSla.ticket_id.in_([t.id for t in tickets]))))
-        if tickets
-        else []
-    )
+    rows = db.execute(
+        select(Ticket, TicketSla)
+        .outerjoin(TicketSla, TicketSla.ticket_id == Ticket.id)
+        .where(_live(conversation_ids))
+    ).all()
     by_conversation: dict[str, list[Ticket]] = {cid: [] for cid in conversation_ids}
-    for ticket in tickets:
+    clocks_read: list[TicketSla] = []
+    for ticket, row in rows:
         by_conversation[str(ticket.conversation_id)].append(ticket)
+        if row is not None:
+            clocks_read.append(row)
     db.info[_PREFETCHED_TICKETS] = (by_conversation, clocks_read)
 
 
@@ -152,13 +154,13 @@ def _tickets_of_message(db: Session, message: dict[str, object]) -> list[Ticket]
 
 def _live_tickets(db: Session, conversation_ids: list[str]) -> list[Ticket]:
     """The tickets of these conversations a customer's message can still move."""
-    return list(
-        db.scalars(
-            select(Ticket).where(
-                Ticket.conversation_id.in_(conversation_ids),
-                Ticket.status.in_((*OPEN_STATUSES, "resolved")),
-            )
-        )
+    return list(db.scalars(select(Ticket).where(_live(conversation_ids))))
+
+
+def _live(conversation_ids: list[str]) -> ColumnElement[bool]:
+    return and_(
+        Ticket.conversation_id.in_(conversation_ids),
+        Ticket.status.in_((*OPEN_STATUSES, "resolved")),
     )
 
 
