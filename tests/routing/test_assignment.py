@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.routing.conftest import Desk
 from yiwen.conversations.models import Conversation
+from yiwen.core.clock import FixedClock
 from yiwen.core.db import Database
+from yiwen.routing.assignment import assign_waiting_work
 from yiwen.routing.models import AssignmentRecord, QueueEntry
 from yiwen.tickets.models import Ticket, TicketEvent
 
@@ -245,3 +247,35 @@ def test_a_customer_writing_again_after_a_resolution_is_queued_again(
             max_chars=5000,
         )
     assert desk.assignee(work) == agent.id
+
+
+def test_a_pass_builds_entry_objects_only_for_the_entries_it_changes(
+    desk: Desk, database: Database, clock: FixedClock
+) -> None:
+    """A pass reads every waiting entry; with hundreds waiting during a promotion it must
+    not build an ORM object for each (that was most of an agent's reply). Only the
+    entries it assigns, withdraws or tells a new place are loaded as objects."""
+    works = [desk.waiting() for _ in range(6)]  # nobody online: all wait, all told a place
+    loaded: list[object] = []
+
+    def count(target: object, _context: object) -> None:
+        loaded.append(target)
+
+    event.listen(QueueEntry, "load", count)
+    try:
+        with database.transaction() as db:
+            assert assign_waiting_work(db, clock) == 0
+    finally:
+        event.remove(QueueEntry, "load", count)
+    assert loaded == []  # nothing changed: no entry was loaded as an object
+    agent = desk.agent("one")  # coming online takes the most urgent waiting work
+    taken = [work for work in works if desk.assignee(work) == agent.id]
+    assert len(taken) >= 1
+    with database.reading() as db:
+        places = db.scalars(
+            select(QueueEntry.notified_position)
+            .where(QueueEntry.state == "waiting")
+            .order_by(QueueEntry.notified_position)
+        )
+        # Everyone still waiting moved up and was told so.
+        assert list(places) == list(range(1, 7 - len(taken)))

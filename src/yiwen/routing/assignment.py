@@ -18,7 +18,7 @@ from yiwen.core.events import emit
 from yiwen.routing.models import AssignmentRecord
 from yiwen.routing.pool import AgentPool, AgentSeat, previous_agents
 from yiwen.routing.transparency import announce_positions
-from yiwen.routing.waiting import WaitingItem, load_waiting
+from yiwen.routing.waiting import WaitingItem, entry_rows, load_waiting
 from yiwen.tickets import service as tickets
 from yiwen.tickets.models import Ticket
 
@@ -52,8 +52,8 @@ def assign_waiting_work(db: Session, clock: Clock, *, wait_for_lock: bool = True
             return 0
     now = clock.now()
     waiting, stale = load_waiting(db)
-    for item in stale:
-        item.entry.state = "withdrawn"
+    for row in entry_rows(db, stale).values():
+        row.state = "withdrawn"
     if not waiting:
         return 0
     pool = AgentPool.load(db, now)
@@ -76,7 +76,7 @@ def assign_waiting_work(db: Session, clock: Clock, *, wait_for_lock: bool = True
 
 def _assign(db: Session, clock: Clock, item: WaitingItem, seat: AgentSeat, rule: str) -> None:
     now = clock.now()
-    entry = item.entry
+    entry = entry_rows(db, [item])[item.entry.id]
     entry.state = "assigned"
     entry.agent_id = seat.agent_id
     entry.assigned_at = now

@@ -19,7 +19,7 @@ from yiwen.core.i18n import translate
 from yiwen.routing.estimate import QueueStats, display_minutes, queue_stats
 from yiwen.routing.pool import AgentPool
 from yiwen.routing.queues import list_queues
-from yiwen.routing.waiting import TicketFacts, WaitingItem, load_waiting
+from yiwen.routing.waiting import TicketFacts, WaitingItem, entry_rows, load_waiting
 
 
 @dataclass(frozen=True)
@@ -100,13 +100,15 @@ def announce_positions(
         return
     queues = list({item.queue.key: item.queue for item in waiting}.values())
     stats = queue_stats(db, now, pool, queues)
-    for item, place in places(now, stats, waiting):
-        entry = item.entry
-        if (
-            entry.notified_position == place.position
-            and entry.notified_wait_minutes == place.estimated_wait_minutes
-        ):
-            continue
+    moved = [
+        (item, place)
+        for item, place in places(now, stats, waiting)
+        if item.entry.notified_position != place.position
+        or item.entry.notified_wait_minutes != place.estimated_wait_minutes
+    ]
+    rows = entry_rows(db, [item for item, _ in moved])
+    for item, place in moved:
+        entry = rows[item.entry.id]
         entry.notified_position = place.position
         entry.notified_wait_minutes = place.estimated_wait_minutes
         emit(
