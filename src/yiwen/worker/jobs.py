@@ -17,10 +17,10 @@ import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,31 +70,29 @@ def load_jobs(entries: Sequence[tuple[str, float]]) -> list[PeriodicJob]:
     return jobs
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """A lease row whose job is due and held by nobody (or by a runner whose lease ran out)."""
+    return and_(
+        JobLease.next_run_at <= now,
+        or_(JobLease.lease_until.is_(None), JobLease.lease_until <= now),
+    )
+
+
 def due_jobs(database: Database, clock: Clock, jobs: Sequence[PeriodicJob]) -> list[PeriodicJob]:
-    """The jobs worth trying to claim now: never registered, or due with no live lease.
+    """The jobs worth trying to claim now: never registered, or claimable.
 
     One read for the whole schedule, so an idle worker's round is one query, not a
     claiming transaction per job. The claim itself (:func:`claim_job`) still decides:
     another process may take a job between this read and the claim.
     """
     with database.reading() as db:
-        now = clock.now()
-        leases = {
-            row.name: row
-            for row in db.execute(
-                select(JobLease.name, JobLease.next_run_at, JobLease.lease_until).where(
-                    JobLease.name.in_([job.name for job in jobs])
-                )
+        rows = db.execute(
+            select(JobLease.name, _claimable(clock.now())).where(
+                JobLease.name.in_([job.name for job in jobs])
             )
-        }
-    due: list[PeriodicJob] = []
-    for job in jobs:
-        lease = leases.get(job.name)
-        if lease is None or (
-            lease.next_run_at <= now and (lease.lease_until is None or lease.lease_until <= now)
-        ):
-            due.append(job)
-    return due
+        )
+        claimable = {str(name): bool(free) for name, free in rows}
+    return [job for job in jobs if claimable.get(job.name, True)]
 
 
 def claim_job(database: Database, clock: Clock, job: PeriodicJob, holder: str) -> bool:
@@ -110,11 +108,7 @@ def claim_job(database: Database, clock: Clock, job: PeriodicJob, holder: str) -
                 pass  # another process registered it first
         result = db.execute(
             update(JobLease)
-            .where(
-                JobLease.name == job.name,
-                JobLease.next_run_at <= now,
-                or_(JobLease.lease_until.is_(None), JobLease.lease_until <= now),
-            )
+            .where(JobLease.name == job.name, _claimable(now))
             .values(
                 holder=holder,
                 lease_until=now + timedelta(seconds=job.lease_seconds),
